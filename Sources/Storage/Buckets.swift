@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import CSystem
+
+public struct BucketInfo: Codable, Equatable, Sendable {
+    public var name: String
+    public var owner: String
+    /// Milliseconds since the epoch.
+    public var created: Int64
+}
+
+extension Store {
+    static let bucketAttribute = "user.liteio.bucket"
+
+    /// Creates a bucket atomically: prepared with its attributes under tmp, then renamed into
+    /// place without replacing, so no one ever sees a bucket without an owner.
+    public func createBucket(_ name: String, owner: String) throws {
+        let tmp = try open(tmpPath)
+        let staging = Store.temporaryName()
+        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir bucket") }
+        let info = BucketInfo(name: name, owner: owner, created: Store.nowMillis())
+        do {
+            let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
+            try dir.setXattr(Store.bucketAttribute, Array(try! JSONEncoder().encode(info)))
+            let buckets = try open(bucketsPath)
+            if liteio_rename_noreplace(tmp.fd, staging, buckets.fd, name) != 0 {
+                let code = errno
+                guard code == EEXIST || code == ENOTEMPTY else { throw StorageError.system(code, "create bucket") }
+                throw StorageError.bucketExists(ownedBy: (try? bucket(name).owner) ?? "")
+            }
+            try buckets.sync()
+        } catch {
+            unlinkat(tmp.fd, staging, AT_REMOVEDIR)
+            throw error
+        }
+    }
+
+    public func bucket(_ name: String) throws -> BucketInfo {
+        let dir = try bucketDirectory(name)
+        guard let raw = dir.getXattr(Store.bucketAttribute),
+              let info = try? JSONDecoder().decode(BucketInfo.self, from: Data(raw))
+        else { throw StorageError.system(EBADMSG, "bucket metadata") }
+        return info
+    }
+
+    public func listBuckets() throws -> [BucketInfo] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: bucketsPath)) ?? []
+        return names.sorted().compactMap { try? bucket($0) }
+    }
+
+    /// Removes an empty bucket. rmdir itself is the emptiness check, so a concurrent PUT
+    /// either lands first (BucketNotEmpty) or finds the bucket gone (NoSuchBucket).
+    public func deleteBucket(_ name: String) throws {
+        let buckets = try open(bucketsPath)
+        _ = try bucketDirectory(name)
+        if unlinkat(buckets.fd, name, AT_REMOVEDIR) != 0 {
+            switch errno {
+            case ENOTEMPTY, EEXIST: throw StorageError.bucketNotEmpty
+            case ENOENT: throw StorageError.noSuchBucket
+            default: throw StorageError.system(errno, "delete bucket")
+            }
+        }
+        try buckets.sync()
+    }
+
+    func bucketDirectory(_ name: String) throws -> FileDescriptor {
+        guard BucketName.isValid(name) else { throw StorageError.noSuchBucket }
+        do {
+            return try FileDescriptor.open(beneath: try open(bucketsPath), name, flags: O_RDONLY | O_DIRECTORY)
+        } catch let error as StorageError where error.isNotFound {
+            throw StorageError.noSuchBucket
+        }
+    }
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+public enum BucketName {
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count) else { return false }
+        let allowed = bytes.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+        }
+        guard allowed else { return false }
+        let isAlnum = { (c: UInt8) in c != UInt8(ascii: ".") && c != UInt8(ascii: "-") }
+        guard isAlnum(bytes.first!), isAlnum(bytes.last!) else { return false }
+        if name.contains("..") || name.contains(".-") || name.contains("-.") { return false }
+        if name.hasPrefix("xn--") || name.hasPrefix("sthree-") || name.hasSuffix("-s3alias")
+            || name.hasSuffix("--ol-s3") { return false }
+        // Not an IPv4 address.
+        let parts = name.split(separator: ".")
+        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return false }
+        return true
+    }
+}

@@ -1,0 +1,116 @@
+import CSystem
+import Glibc
+
+/// Receives an object's bytes into an anonymous file and publishes it under its key in one
+/// atomic rename. Until `commit` succeeds nothing is visible; if the writer is dropped the
+/// kernel discards the anonymous file, so a failed or killed upload leaves nothing behind.
+public final class ObjectWriter {
+    private let store: Store
+    private let bucket: FileDescriptor
+    public let key: String
+    private let file: FileDescriptor
+    public private(set) var bytesWritten: UInt64 = 0
+
+    init(store: Store, bucket: FileDescriptor, key: String) throws {
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+        let tmp = try store.open(store.tmpPath)
+        let fd = liteio_open_tmpfile(tmp.fd)
+        guard fd >= 0 else { throw StorageError.system(errno, "create temporary file") }
+        file = FileDescriptor(fd)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try file.writeAll(bytes)
+        bytesWritten += UInt64(bytes.count)
+    }
+
+    /// Makes the object durable and visible; `metadata.size` must be the plaintext size.
+    public func commit(_ metadata: ObjectMetadata) throws {
+        var metadata = metadata
+        let (directories, entry) = KeyMapping.entries(for: key)
+        if entry.isHashed { metadata.name = entry.part }
+        try MetadataCodec.store(metadata, in: file)
+        try file.sync()
+        try store.publish(file, bucket: bucket, directories: directories, name: entry.name)
+    }
+}
+
+extension Store {
+    public func beginPut(bucket name: String, key: String) throws -> ObjectWriter {
+        try KeyMapping.validate(key)
+        return try ObjectWriter(store: self, bucket: bucketDirectory(name), key: key)
+    }
+
+    /// Links the finished file under a temp name, then renames it over the key's path.
+    /// A concurrent DELETE may remove an emptied parent directory at any moment; the rename
+    /// then fails with ENOENT and the parents are made again.
+    func publish(_ file: FileDescriptor, bucket: FileDescriptor, directories: [KeyMapping.Entry],
+                 name: String) throws {
+        let tmp = try open(tmpPath)
+        let tmpName = Store.temporaryName()
+        guard liteio_link_fd(file.fd, tmp.fd, tmpName) == 0 else { throw StorageError.system(errno, "link temporary file") }
+        defer { unlinkat(tmp.fd, tmpName, 0) }  // no-op once renamed
+        for _ in 0..<32 {
+            let parent: FileDescriptor
+            do {
+                parent = try makeDirectories(directories, in: bucket)
+            } catch let error as StorageError {
+                guard error.isNotFound else { throw error }
+                if try bucketIsGone(bucket) { throw StorageError.noSuchBucket }
+                continue
+            }
+            if renameat(tmp.fd, tmpName, parent.fd, name) == 0 {
+                try parent.sync()
+                return
+            }
+            let code = errno
+            if code == ENOENT {
+                if try bucketIsGone(bucket) { throw StorageError.noSuchBucket }
+                continue
+            }
+            if code == EISDIR { throw StorageError.invalidKey("path is taken by a directory") }
+            throw StorageError.system(code, "publish object")
+        }
+        throw StorageError.system(EAGAIN, "publish object: parent directory kept disappearing")
+    }
+
+    /// Opens (creating as needed) the directory chain below the bucket.
+    func makeDirectories(_ directories: [KeyMapping.Entry], in bucket: FileDescriptor) throws -> FileDescriptor {
+        var current = bucket
+        for entry in directories {
+            if let next = try? FileDescriptor.open(beneath: current, entry.name, flags: O_RDONLY | O_DIRECTORY) {
+                current = next
+                continue
+            }
+            try makeDirectory(entry, in: current)
+            current = try FileDescriptor.open(beneath: current, entry.name, flags: O_RDONLY | O_DIRECTORY)
+        }
+        return current
+    }
+
+    private func makeDirectory(_ entry: KeyMapping.Entry, in parent: FileDescriptor) throws {
+        if !entry.isHashed {
+            if mkdirat(parent.fd, entry.name, 0o750) != 0 && errno != EEXIST { throw StorageError.system(errno, "mkdir") }
+            try parent.sync()
+            return
+        }
+        // A shortened name needs its full part in an attribute before anyone can see it.
+        let tmp = try open(tmpPath)
+        let staging = Store.temporaryName()
+        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir") }
+        defer { unlinkat(tmp.fd, staging, AT_REMOVEDIR) }
+        let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
+        try dir.setXattr(KeyMapping.longNameAttribute, Array(entry.part.utf8))
+        if liteio_rename_noreplace(tmp.fd, staging, parent.fd, entry.name) != 0 && errno != EEXIST && errno != ENOTEMPTY {
+            throw StorageError.system(errno, "mkdir")
+        }
+        try parent.sync()
+    }
+
+    /// True when the bucket directory was removed (its link count drops to zero).
+    func bucketIsGone(_ dir: FileDescriptor) throws -> Bool {
+        try dir.status().st_nlink == 0
+    }
+}

@@ -1,0 +1,98 @@
+import CSystem
+import FastCGI
+import Foundation
+import Glibc
+import S3
+import Storage
+
+/// `liteio serve`: the worker pool on the FastCGI socket, until SIGTERM/SIGINT.
+enum Serve {
+    static func run(configPath: String?) throws -> Never {
+        liteio_disable_core_dumps()  // SSE-C keys pass through this process's memory
+        let config = try Config.load(path: configPath)
+        let errors = config.problems().filter { !$0.hasPrefix("warning") }
+        guard errors.isEmpty else { throw CLIError(errors.joined(separator: "\n")) }
+        let credentials = try loadCredentials(config.credentialsFile)
+        let store = try Store(root: config.dataDir)
+        let cleaned = store.cleanTemporaryFiles()
+        if cleaned > 0 { log("removed \(cleaned) stale temporary files") }
+
+        guard let address = ListenAddress(config.listen) else { throw CLIError("bad listen address \(config.listen)") }
+        if case .unix(let path) = address {
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
+        }
+        let listenFD = try openListener(address, socketMode: mode_t(UInt16(config.socketMode, radix: 8) ?? 0o660))
+
+        // Signals are taken by sigwait below, never by handlers on worker threads.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let service = S3Service(
+            store: store, credentials: credentials,
+            settings: ServiceSettings(region: config.region, baseDomain: config.baseDomain,
+                                      allowInsecureSSEC: config.allowInsecureSSEC),
+            log: AccessLog(enabled: config.accessLog))
+        let pool = WorkerPool(listenFD: listenFD, workers: config.workers) { request, response in
+            service.handle(request, response)
+        }
+        pool.start()
+        log("serving \(config.listen) with \(config.workers) workers, data in \(config.dataDir)")
+        notifySystemd("READY=1")
+
+        while true {
+            var received: Int32 = 0
+            sigwait(&signals, &received)
+            if received == SIGHUP {
+                do {
+                    service.reload(credentials: try loadCredentials(config.credentialsFile))
+                    log("reloaded credentials")
+                } catch {
+                    log("reload failed, keeping old credentials: \(error)")
+                }
+                continue
+            }
+            notifySystemd("STOPPING=1")
+            log("stopping: waiting up to \(config.shutdownGraceSeconds)s for \(pool.requestsInFlight) requests")
+            let clean = pool.stop(grace: config.shutdownGraceSeconds)
+            if case .unix(let path) = address { unlink(path) }
+            log(clean ? "stopped" : "grace period over; exiting with requests still running")
+            exit(0)
+        }
+    }
+
+    static func loadCredentials(_ path: String) throws -> Credentials {
+        do {
+            return try Credentials.load(path: path)
+        } catch {
+            throw CLIError("cannot read credentials \(path): \(error) (create users with `liteio user add`)")
+        }
+    }
+
+    /// sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET.
+    static func notifySystemd(_ state: String) {
+        guard var path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
+        if path.hasPrefix("@") { path = "\0" + path.dropFirst() }  // abstract namespace
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { addr in
+                state.withCString { sendto(fd, $0, strlen($0), 0, addr, length) }
+            }
+        }
+    }
+}
+
+func log(_ message: String) {
+    let line = "{\"level\":\"info\",\"message\":\(String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self))}\n"
+    FileHandle.standardError.write(Data(line.utf8))
+}
