@@ -12,11 +12,8 @@ public final class SecretKey: @unchecked Sendable {
         // Room for one extra group so that over-long keys are detected rather than truncated.
         storage = .allocate(byteCount: SecretKey.byteCount + 3, alignment: 16)
         liteio_exclude_from_dump(storage.baseAddress, storage.count)
-        guard Base64.decode(text, into: storage) == SecretKey.byteCount else {
-            wipe()
-            storage.deallocate()
-            return nil
-        }
+        // On failure deinit still runs (the object is fully initialised) and wipes.
+        guard Base64.decode(text, into: storage) == SecretKey.byteCount else { return nil }
     }
 
     deinit {

@@ -28,7 +28,7 @@ extension Store {
                 guard code == EEXIST || code == ENOTEMPTY else { throw StorageError.system(code, "create bucket") }
                 throw StorageError.bucketExists(ownedBy: (try? bucket(name).owner) ?? "")
             }
-            try buckets.sync()
+            if durable { try buckets.sync() }
         } catch {
             unlinkat(tmp.fd, staging, AT_REMOVEDIR)
             throw error
@@ -60,7 +60,7 @@ extension Store {
             default: throw StorageError.system(errno, "delete bucket")
             }
         }
-        try buckets.sync()
+        if durable { try buckets.sync() }
     }
 
     func bucketDirectory(_ name: String) throws -> FileDescriptor {

@@ -56,7 +56,7 @@ extension Store {
             if errno == ENOENT || errno == EISDIR { return }
             throw StorageError.system(errno, "delete object")
         }
-        try parent.sync()
+        if durable { try parent.sync() }
         for index in directories.indices.reversed() {
             if unlinkat(chain[index].fd, directories[index].name, AT_REMOVEDIR) != 0 { break }
         }

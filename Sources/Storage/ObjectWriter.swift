@@ -32,7 +32,7 @@ public final class ObjectWriter {
         let (directories, entry) = KeyMapping.entries(for: key)
         if entry.isHashed { metadata.name = entry.part }
         try MetadataCodec.store(metadata, in: file)
-        try file.sync()
+        if store.durable { try file.sync() }
         try store.publish(file, bucket: bucket, directories: directories, name: entry.name)
     }
 }
@@ -62,7 +62,7 @@ extension Store {
                 continue
             }
             if renameat(tmp.fd, tmpName, parent.fd, name) == 0 {
-                try parent.sync()
+                if durable { try parent.sync() }
                 return
             }
             let code = errno
@@ -93,7 +93,7 @@ extension Store {
     private func makeDirectory(_ entry: KeyMapping.Entry, in parent: FileDescriptor) throws {
         if !entry.isHashed {
             if mkdirat(parent.fd, entry.name, 0o750) != 0 && errno != EEXIST { throw StorageError.system(errno, "mkdir") }
-            try parent.sync()
+            if durable { try parent.sync() }
             return
         }
         // A shortened name needs its full part in an attribute before anyone can see it.
@@ -106,7 +106,7 @@ extension Store {
         if liteio_rename_noreplace(tmp.fd, staging, parent.fd, entry.name) != 0 && errno != EEXIST && errno != ENOTEMPTY {
             throw StorageError.system(errno, "mkdir")
         }
-        try parent.sync()
+        if durable { try parent.sync() }
     }
 
     /// True when the bucket directory was removed (its link count drops to zero).

@@ -13,9 +13,12 @@ public final class Store: Sendable {
     public let root: String
     let bucketsPath: String
     let tmpPath: String
+    /// fsync files and directories before acknowledging. Only tests turn it off.
+    let durable: Bool
 
-    public init(root: String) throws {
+    public init(root: String, durable: Bool = true) throws {
         self.root = root
+        self.durable = durable
         bucketsPath = root + "/buckets"
         tmpPath = root + "/system/tmp"
         for path in [root, bucketsPath, root + "/system", tmpPath] {
