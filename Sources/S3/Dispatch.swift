@@ -22,6 +22,8 @@ extension S3Service {
             }
         }
         switch request.method {
+        case "PUT" where q.items.isEmpty && request.headers["x-amz-copy-source"] != nil:
+            return ("CopyObject", { try self.copyObject(request, bucket: bucket, key: key) })
         case "PUT" where q.items.isEmpty:
             return ("PutObject", { try self.putObject(request, auth, bucket: bucket, key: key) })
         case "GET" where !S3Service.hasSubresource(q), "HEAD" where !S3Service.hasSubresource(q):

@@ -84,3 +84,31 @@ final class CryptoTests: XCTestCase {
         return out
     }
 }
+
+final class CRCTests: XCTestCase {
+    private func crc(_ kind: CRC.Kind, _ text: String) -> String {
+        var c = CRC(kind)
+        Array(text.utf8).withUnsafeBytes { c.update($0) }
+        return c.finish().hex
+    }
+
+    /// The catalogued check values (CRC of "123456789").
+    func testCheckValues() {
+        XCTAssertEqual(crc(.crc32, "123456789"), "cbf43926")
+        XCTAssertEqual(crc(.crc32c, "123456789"), "e3069283")
+        XCTAssertEqual(crc(.crc64nvme, "123456789"), "ae8b14860a799888")
+    }
+
+    func testSlicedAndBytewiseAgree() {
+        let data = Random.bytes(1000)
+        for kind in [CRC.Kind.crc32, .crc32c, .crc64nvme] {
+            var whole = CRC(kind)
+            data.withUnsafeBytes { whole.update($0) }
+            var pieces = CRC(kind)
+            for start in stride(from: 0, to: 1000, by: 7) {
+                data[start..<min(start + 7, 1000)].withUnsafeBytes { pieces.update($0) }
+            }
+            XCTAssertEqual(whole.finish(), pieces.finish())
+        }
+    }
+}

@@ -30,21 +30,19 @@ extension S3Service {
         }
         headers.append(("Content-Length", String(range.count)))
         if let customerKey { headers += CustomerKey.responseHeaders(keyMD5: customerKey.md5) }
+        if request.headers["x-amz-checksum-mode"]?.uppercased() == "ENABLED", range == 0..<meta.size {
+            for (algorithm, value) in meta.checksums { headers.append(("x-amz-checksum-" + algorithm, value)) }
+        }
         if request.method == "HEAD" { return Reply(status: status, headers: headers) }
 
-        let layout = CipherLayout(meta)
+        let source = ObjectSource(object, range: range, key: customerKey?.key)
         return Reply(status: status, headers: headers, body: .stream { response in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: S3Service.bufferSize, alignment: 64)
             defer { buffer.deallocate() }
-            var position = range.lowerBound
-            while position < range.upperBound {
-                let want = Int(min(UInt64(buffer.count), range.upperBound - position))
-                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])
-                let n = try object.read(into: chunk, at: position)
-                guard n == want else { throw S3Error.internalError }  // the file is shorter than its metadata
-                if let layout, let customerKey { layout.decrypt(chunk, at: position, key: customerKey.key) }
-                try response.write(UnsafeRawBufferPointer(chunk))
-                position += UInt64(n)
+            while true {
+                let n = try source.read(into: buffer)
+                if n == 0 { return }
+                try response.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
         })
     }
