@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "csystem.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -57,4 +58,16 @@ void liteio_exclude_from_dump(void *addr, size_t len) {
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(page - 1);
     madvise((void *)start, len + ((uintptr_t)addr - start), MADV_DONTDUMP);
+}
+
+int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long long length) {
+    loff_t from = (loff_t)offset;
+    while (length > 0) {
+        size_t chunk = length > (1ULL << 30) ? (1UL << 30) : (size_t)length;
+        ssize_t n = copy_file_range(in, &from, out, NULL, chunk, 0);
+        if (n < 0) return -1;
+        if (n == 0) { errno = EIO; return -1; }  /* source shorter than announced */
+        length -= (unsigned long long)n;
+    }
+    return 0;
 }

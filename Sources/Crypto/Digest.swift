@@ -60,6 +60,19 @@ public enum HMAC {
 }
 
 extension Array where Element == UInt8 {
+    /// Bytes from hex text; nil unless every character is a hex digit and the count is even.
+    public init?(hex text: String) {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count / 2)
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        self = out
+    }
+
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

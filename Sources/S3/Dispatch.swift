@@ -15,13 +15,33 @@ extension S3Service {
             case "PUT" where q.items.isEmpty: return ("CreateBucket", { try self.createBucket(request, bucket) })
             case "HEAD": return ("HeadBucket", { try self.headBucket(request, bucket) })
             case "DELETE" where q.items.isEmpty: return ("DeleteBucket", { try self.deleteBucket(request, bucket) })
+            case "GET" where q.has("uploads"): return ("ListMultipartUploads", { try self.listMultipartUploads(request, bucket: bucket) })
+            case "POST" where q.has("delete"): return ("DeleteObjects", { try self.deleteObjects(request, bucket: bucket) })
             case "GET" where q.has("location"): return ("GetBucketLocation", { try self.bucketLocation(request, bucket) })
             case "GET" where q["list-type"] == "2": return ("ListObjectsV2", { try self.listObjects(request, bucket, v2: true) })
             case "GET" where !S3Service.hasSubresource(q): return ("ListObjects", { try self.listObjects(request, bucket, v2: false) })
             default: throw S3Service.unsupported(q, request)
             }
         }
+        let isUploadPart = q.has("uploadId") && q.has("partNumber") && q.items.count == 2
         switch request.method {
+        case "POST" where q.has("uploads"):
+            return ("CreateMultipartUpload", { try self.createMultipartUpload(request, bucket: bucket, key: key) })
+        case "PUT" where isUploadPart:
+            let name = request.headers["x-amz-copy-source"] == nil ? "UploadPart" : "UploadPartCopy"
+            return (name, { try self.uploadPart(request, auth, bucket: bucket, key: key) })
+        case "POST" where q.has("uploadId"):
+            return ("CompleteMultipartUpload", { try self.completeMultipartUpload(request, bucket: bucket, key: key) })
+        case "DELETE" where q.has("uploadId"):
+            return ("AbortMultipartUpload", { try self.abortMultipartUpload(request, bucket: bucket, key: key) })
+        case "GET" where q.has("uploadId"):
+            return ("ListParts", { try self.listParts(request, bucket: bucket, key: key) })
+        case "GET" where q.has("tagging"):
+            return ("GetObjectTagging", { try self.getObjectTagging(request, bucket: bucket, key: key) })
+        case "PUT" where q.has("tagging"):
+            return ("PutObjectTagging", { try self.putObjectTagging(request, bucket: bucket, key: key) })
+        case "DELETE" where q.has("tagging"):
+            return ("DeleteObjectTagging", { try self.deleteObjectTagging(request, bucket: bucket, key: key) })
         case "PUT" where q.items.isEmpty && request.headers["x-amz-copy-source"] != nil:
             return ("CopyObject", { try self.copyObject(request, bucket: bucket, key: key) })
         case "PUT" where q.items.isEmpty:

@@ -27,11 +27,15 @@ public struct ServiceSettings: Sendable {
     public var baseDomain: String?
     /// Accept SSE-C over plain HTTP (loopback test set-ups only).
     public var allowInsecureSSEC: Bool
+    /// Smallest part but the last of a multipart upload (S3: 5 MiB; tests lower it).
+    public var minPartSize: UInt64
 
-    public init(region: String = "us-east-1", baseDomain: String? = nil, allowInsecureSSEC: Bool = false) {
+    public init(region: String = "us-east-1", baseDomain: String? = nil, allowInsecureSSEC: Bool = false,
+                minPartSize: UInt64 = 5 << 20) {
         self.region = region
         self.baseDomain = baseDomain
         self.allowInsecureSSEC = allowInsecureSSEC
+        self.minPartSize = minPartSize
     }
 }
 
@@ -138,6 +142,11 @@ public final class S3Service: Sendable {
         case .invalidKey(let why): .invalidArgument("Invalid key: \(why)")
         case .bucketExists: S3Error(409, "BucketAlreadyExists",
             "The requested bucket name is not available. The bucket namespace is shared by all users of the system.")
+        case .noSuchUpload: S3Error(404, "NoSuchUpload",
+            "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+            details: [("UploadId", request?.query["uploadId"] ?? "")])
+        case .metadataTooLarge: S3Error(400, "MetadataTooLarge",
+            "The object's metadata and tags together exceed what liteio can update in place (about 3,000 bytes of JSON).")
         case .system: .internalError
         }
     }

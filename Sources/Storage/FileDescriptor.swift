@@ -73,4 +73,20 @@ public final class FileDescriptor {
         let rc = value.withUnsafeBytes { liteio_fsetxattr(fd, name, $0.baseAddress, $0.count) }
         guard rc == 0 else { throw StorageError.system(errno, "setxattr \(name)") }
     }
+
+    /// The names in a directory (without `.` and `..`), in no particular order.
+    public func entryNames() throws -> [String] {
+        let copy = dup(fd)
+        guard copy >= 0, let stream = fdopendir(copy) else { throw StorageError.system(errno, "opendir") }
+        defer { closedir(stream) }
+        rewinddir(stream)  // the duplicate shares its offset with earlier readers
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
 }

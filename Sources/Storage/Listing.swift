@@ -139,7 +139,7 @@ private struct ListWalker {
     /// The directory's entries in key order.
     private func entries(of dir: FileDescriptor, path: [UInt8]) throws -> [Entry] {
         var out: [Entry] = []
-        for name in try Self.names(in: dir) {
+        for name in try dir.entryNames() {
             let part: String
             let isDirectory: Bool
             if let decoded = KeyMapping.decode(name) {
@@ -164,24 +164,10 @@ private struct ListWalker {
         return (try? MetadataCodec.load(from: entry))?.name
     }
 
-    static func names(in dir: FileDescriptor) throws -> [String] {
-        let copy = dup(dir.fd)
-        guard copy >= 0, let stream = fdopendir(copy) else { throw StorageError.system(errno, "opendir") }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
     /// True when the subtree holds at least one object (directories can outlive their last
     /// object briefly, or after a crash).
     static func holdsObject(_ dir: FileDescriptor) throws -> Bool {
-        for name in try names(in: dir) {
+        for name in try dir.entryNames() {
             if name.hasSuffix("%") && name != "%" {
                 if let child = try? FileDescriptor.open(beneath: dir, name, flags: O_RDONLY | O_DIRECTORY),
                    try holdsObject(child) { return true }

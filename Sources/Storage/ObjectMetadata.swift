@@ -86,6 +86,15 @@ enum MetadataCodec {
         }
     }
 
+    /// Rewrites metadata that is and stays in the attribute.
+    static func replaceInline(_ meta: ObjectMetadata, in file: FileDescriptor) throws {
+        let json = encode(meta)
+        guard json.count <= inlineLimit, let current = file.getXattr(attribute),
+              (try? JSONDecoder().decode(MetadataPointer.self, from: Data(current))) == nil
+        else { throw StorageError.metadataTooLarge }
+        try file.setXattr(attribute, json)
+    }
+
     static func load(from file: FileDescriptor) throws -> ObjectMetadata {
         guard let raw = file.getXattr(attribute) else { throw StorageError.system(ENODATA, "read metadata") }
         if let pointer = try? JSONDecoder().decode(MetadataPointer.self, from: Data(raw)) {

@@ -62,3 +62,20 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Changes an object's metadata in place (tagging). One fsetxattr replaces the attribute
+    /// atomically; metadata that lives after the data (too large for an attribute) cannot be
+    /// rewritten without rewriting the object, so that case is refused.
+    public func updateMetadata(bucket name: String, key: String, _ change: (inout ObjectMetadata) -> Void) throws {
+        try KeyMapping.validate(key)
+        let bucket = try bucketDirectory(name)
+        let (directories, entry) = KeyMapping.entries(for: key)
+        let path = (directories.map(\.name) + [entry.name]).joined(separator: "/")
+        guard let file = try? FileDescriptor.open(beneath: bucket, path, flags: O_RDWR) else { throw StorageError.noSuchKey }
+        var meta = try MetadataCodec.load(from: file)
+        change(&meta)
+        try MetadataCodec.replaceInline(meta, in: file)
+        if durable { try file.sync() }
+    }
+}

@@ -4,7 +4,12 @@ import Glibc
 /// Receives an object's bytes into an anonymous file and publishes it under its key in one
 /// atomic rename. Until `commit` succeeds nothing is visible; if the writer is dropped the
 /// kernel discards the anonymous file, so a failed or killed upload leaves nothing behind.
-public final class ObjectWriter {
+/// Where ingested bytes go: an object or a multipart part.
+public protocol DataWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+public final class ObjectWriter: DataWriter {
     private let store: Store
     private let bucket: FileDescriptor
     public let key: String
@@ -24,6 +29,12 @@ public final class ObjectWriter {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         try file.writeAll(bytes)
         bytesWritten += UInt64(bytes.count)
+    }
+
+    /// Appends `length` bytes of another file inside the kernel (no copy through user space).
+    public func append(from source: FileDescriptor, length: UInt64) throws {
+        guard liteio_copy_range(source.fd, 0, file.fd, length) == 0 else { throw StorageError.system(errno, "copy part") }
+        bytesWritten += length
     }
 
     /// Makes the object durable and visible; `metadata.size` must be the plaintext size.

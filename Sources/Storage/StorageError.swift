@@ -8,6 +8,8 @@ public enum StorageError: Error, Equatable {
     case noSuchKey
     case invalidKey(String)
     case keyTooLong
+    case noSuchUpload
+    case metadataTooLarge
     /// A failed system call: errno and what was being done (never a user secret).
     case system(Int32, String)
 
@@ -27,6 +29,8 @@ extension StorageError: CustomStringConvertible {
         case .noSuchKey: "no such key"
         case .invalidKey(let why): "invalid key: \(why)"
         case .keyTooLong: "key too long"
+        case .noSuchUpload: "no such upload"
+        case .metadataTooLarge: "metadata too large"
         }
     }
 }

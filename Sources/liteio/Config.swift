@@ -18,6 +18,10 @@ struct Config: Decodable {
     /// Octal permissions of a unix socket liteio creates itself.
     var socketMode = "0660"
     var accessLog = true
+    /// Smallest multipart part but the last, in bytes (S3: 5 MiB).
+    var minPartSize: UInt64 = 5 << 20
+    /// Multipart uploads not completed within this many hours are aborted (0: never).
+    var abandonedUploadHours = 7.0 * 24
 
     static let embeddedDefault = Config()
 
@@ -36,11 +40,13 @@ struct Config: Decodable {
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds) ?? d.shutdownGraceSeconds
         socketMode = try c.decodeIfPresent(String.self, forKey: .socketMode) ?? d.socketMode
         accessLog = try c.decodeIfPresent(Bool.self, forKey: .accessLog) ?? d.accessLog
+        minPartSize = try c.decodeIfPresent(UInt64.self, forKey: .minPartSize) ?? d.minPartSize
+        abandonedUploadHours = try c.decodeIfPresent(Double.self, forKey: .abandonedUploadHours) ?? d.abandonedUploadHours
     }
 
     private enum CodingKeys: String, CodingKey {
         case dataDir, listen, workers, credentialsFile, region, baseDomain, allowInsecureSSEC,
-             shutdownGraceSeconds, socketMode, accessLog
+             shutdownGraceSeconds, socketMode, accessLog, minPartSize, abandonedUploadHours
     }
 
     static func load(path: String?) throws -> Config {

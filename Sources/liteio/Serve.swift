@@ -34,12 +34,13 @@ enum Serve {
         let service = S3Service(
             store: store, credentials: credentials,
             settings: ServiceSettings(region: config.region, baseDomain: config.baseDomain,
-                                      allowInsecureSSEC: config.allowInsecureSSEC),
+                                      allowInsecureSSEC: config.allowInsecureSSEC, minPartSize: config.minPartSize),
             log: AccessLog(enabled: config.accessLog))
         let pool = WorkerPool(listenFD: listenFD, workers: config.workers) { request, response in
             service.handle(request, response)
         }
         pool.start()
+        if config.abandonedUploadHours > 0 { sweepAbandonedUploads(store, afterHours: config.abandonedUploadHours) }
         log("serving \(config.listen) with \(config.workers) workers, data in \(config.dataDir)")
         notifySystemd("READY=1")
 
@@ -62,6 +63,19 @@ enum Serve {
             log(clean ? "stopped" : "grace period over; exiting with requests still running")
             exit(0)
         }
+    }
+
+    /// Aborts stale multipart uploads now and then every hour. Any process may do it: the
+    /// abort takes the upload's lock, so two sweepers or a racing Complete never clash.
+    static func sweepAbandonedUploads(_ store: Store, afterHours hours: Double) {
+        let thread = Thread {
+            while true {
+                let count = store.abortUploads(olderThan: hours * 3600)
+                if count > 0 { log("aborted \(count) multipart uploads older than \(hours) hours") }
+                Thread.sleep(forTimeInterval: 3600)
+            }
+        }
+        thread.start()
     }
 
     static func loadCredentials(_ path: String) throws -> Credentials {

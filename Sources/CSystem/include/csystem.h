@@ -24,3 +24,8 @@ int liteio_link_fd(int fd, int newdirfd, const char *newpath);
 // the given pages excluded from any dump taken anyway.
 void liteio_disable_core_dumps(void);
 void liteio_exclude_from_dump(void *addr, size_t len);
+
+// Appends `length` bytes of `in` (from `offset`) to `out` at its current position, inside the
+// kernel (copy_file_range: a reflink on XFS/btrfs, an offloaded copy on CephFS/NFS).
+// Returns 0, or -1 with errno.
+int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long long length);

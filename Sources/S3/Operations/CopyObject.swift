@@ -38,7 +38,11 @@ extension S3Service {
         } else {
             (metadata.system, metadata.user) = (meta.system, meta.user)
         }
-        metadata.tags = meta.tags
+        switch request.headers["x-amz-tagging-directive"]?.uppercased() ?? "COPY" {
+        case "COPY": metadata.tags = meta.tags
+        case "REPLACE": metadata.tags = try taggingHeader(request)
+        default: throw S3Error.invalidArgument("Unknown tagging directive.")
+        }
         var ingest = Ingest(customerKey: targetCustomerKey)
         if let algorithm = meta.checksums.keys.first.flatMap(Checksum.Algorithm.init(rawValue:)) {
             ingest.checksum = Checksum.Expectation(algorithm: algorithm, value: meta.checksums[algorithm.rawValue], inTrailer: false)

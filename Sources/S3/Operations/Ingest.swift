@@ -21,7 +21,7 @@ struct Ingest {
         let checksums: [String: String]
     }
 
-    func run(from source: any ByteStream, into writer: ObjectWriter, body: BodyStream?) throws -> Result {
+    func run(from source: any ByteStream, into writer: any DataWriter, body: BodyStream?) throws -> Result {
         let plainMD5 = Digest(.md5)
         let cipherMD5 = customerKey == nil ? nil : Digest(.md5)
         let sha256 = payloadSHA256 == nil ? nil : Digest(.sha256)

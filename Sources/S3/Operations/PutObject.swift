@@ -9,6 +9,7 @@ extension S3Service {
         let customerKey = try customerKey(request, .target)
         var metadata = ObjectMetadata(size: 0, etag: "", modified: 0)
         (metadata.system, metadata.user) = try storedHeaders(request.headers)
+        metadata.tags = try taggingHeader(request)
         let ingest = try Ingest(request, auth, customerKey: customerKey)
         let writer = try store.beginPut(bucket: bucket, key: key)
         let body = try bodyStream(request, auth)
