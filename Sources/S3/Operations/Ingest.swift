@@ -14,8 +14,9 @@ struct Ingest {
 
     struct Result {
         let size: UInt64
-        /// Quoted-less ETag: MD5 of the plaintext, or of the ciphertext for SSE-C (the MD5
-        /// of the plaintext would let anyone who may list confirm a guess of the content).
+        /// Quoted-less ETag: MD5 of the plaintext, or for SSE-C the MD5 of IV ‖ ciphertext (the
+        /// MD5 of the plaintext would let anyone who may list confirm a guess of the content;
+        /// the random IV keeps even an empty object's ETag from being the well-known empty MD5).
         let etag: String
         let iv: [UInt8]?
         let checksums: [String: String]
@@ -28,6 +29,7 @@ struct Ingest {
         let sum = checksum.map { Checksum($0.algorithm) }
         let iv = customerKey == nil ? nil : Random.bytes(AESCTR.ivSize)
         let cipher = customerKey.map { AESCTR(key: $0.key, iv: iv!) }
+        if let iv { cipherMD5?.update(iv) }
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: S3Service.bufferSize, alignment: 64)
         defer { buffer.deallocate() }
