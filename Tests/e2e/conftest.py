@@ -236,4 +236,5 @@ def aws(stack):
             env=stack.aws_env, capture_output=True, text=True, timeout=timeout, input=input,
         )
 
+    run.executable = exe
     return run
