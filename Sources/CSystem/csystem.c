@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -70,4 +71,8 @@ int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long 
         length -= (unsigned long long)n;
     }
     return 0;
+}
+
+void liteio_die_with_parent(void) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 }

@@ -7,6 +7,8 @@ struct Config: Decodable {
     /// `unix:PATH`, `tcp:HOST:PORT`, `fd:N` or `systemd`.
     var listen = "unix:.liteio/run/liteio.sock"
     var workers = 16
+    /// Worker processes under a supervisor; 1 serves in the main process.
+    var processes = 2
     var credentialsFile = ".liteio/credentials.json"
     var region = "us-east-1"
     /// Enables virtual-host-style addressing for `bucket.<baseDomain>`.
@@ -33,6 +35,7 @@ struct Config: Decodable {
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? d.dataDir
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? d.listen
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? d.workers
+        processes = try c.decodeIfPresent(Int.self, forKey: .processes) ?? d.processes
         credentialsFile = try c.decodeIfPresent(String.self, forKey: .credentialsFile) ?? d.credentialsFile
         region = try c.decodeIfPresent(String.self, forKey: .region) ?? d.region
         baseDomain = try c.decodeIfPresent(String.self, forKey: .baseDomain)
@@ -45,7 +48,7 @@ struct Config: Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dataDir, listen, workers, credentialsFile, region, baseDomain, allowInsecureSSEC,
+        case dataDir, listen, workers, processes, credentialsFile, region, baseDomain, allowInsecureSSEC,
              shutdownGraceSeconds, socketMode, accessLog, minPartSize, abandonedUploadHours
     }
 
@@ -62,6 +65,7 @@ struct Config: Decodable {
     func problems() -> [String] {
         var out: [String] = []
         if workers < 1 || workers > 1024 { out.append("workers must be between 1 and 1024") }
+        if processes < 1 || processes > 256 { out.append("processes must be between 1 and 256") }
         if UInt16(socketMode, radix: 8) == nil { out.append("socketMode must be octal, e.g. \"0660\"") }
         if shutdownGraceSeconds < 0 { out.append("shutdownGraceSeconds must not be negative") }
         if !listen.hasPrefix("unix:") && !listen.hasPrefix("tcp:") && !listen.hasPrefix("fd:") && listen != "systemd" {

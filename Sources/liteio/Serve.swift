@@ -7,19 +7,27 @@ import Storage
 
 /// `liteio serve`: the worker pool on the FastCGI socket, until SIGTERM/SIGINT.
 enum Serve {
-    static func run(configPath: String?) throws -> Never {
+    /// `child`: started by a Supervisor, with the listening socket on fd 0.
+    static func run(configPath: String?, child: Bool = false) throws -> Never {
         liteio_disable_core_dumps()  // SSE-C keys pass through this process's memory
-        let config = try Config.load(path: configPath)
+        if child { liteio_die_with_parent() }
+        var config = try Config.load(path: configPath)
+        if child {
+            config.listen = "fd:0"
+            config.processes = 1
+        }
         let errors = config.problems().filter { !$0.hasPrefix("warning") }
         guard errors.isEmpty else { throw CLIError(errors.joined(separator: "\n")) }
         let credentials = try loadCredentials(config.credentialsFile)
         let store = try Store(root: config.dataDir)
-        let cleaned = store.cleanTemporaryFiles()
-        if cleaned > 0 { log("removed \(cleaned) stale temporary files") }
+        if !child {
+            let cleaned = store.cleanTemporaryFiles()
+            if cleaned > 0 { log("removed \(cleaned) stale temporary files") }
+        }
 
         guard let address = ListenAddress(config.listen) else { throw CLIError("bad listen address \(config.listen)") }
         if case .unix(let path) = address {
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+            _ = try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                      withIntermediateDirectories: true)
         }
         let listenFD = try openListener(address, socketMode: mode_t(UInt16(config.socketMode, radix: 8) ?? 0o660))
@@ -31,6 +39,11 @@ enum Serve {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
+        if config.processes > 1 {
+            supervise(config: config, configPath: configPath, listenFD: listenFD, address: address, store: store,
+                      signals: &signals)
+        }
+
         let service = S3Service(
             store: store, credentials: credentials,
             settings: ServiceSettings(region: config.region, baseDomain: config.baseDomain,
@@ -40,7 +53,7 @@ enum Serve {
             service.handle(request, response)
         }
         pool.start()
-        if config.abandonedUploadHours > 0 { sweepAbandonedUploads(store, afterHours: config.abandonedUploadHours) }
+        if !child && config.abandonedUploadHours > 0 { sweepAbandonedUploads(store, afterHours: config.abandonedUploadHours) }
         log("serving \(config.listen) with \(config.workers) workers, data in \(config.dataDir)")
         notifySystemd("READY=1")
 
@@ -61,6 +74,32 @@ enum Serve {
             let clean = pool.stop(grace: config.shutdownGraceSeconds)
             if case .unix(let path) = address { unlink(path) }
             log(clean ? "stopped" : "grace period over; exiting with requests still running")
+            exit(0)
+        }
+    }
+
+    /// Runs `processes` workers under a Supervisor until SIGTERM/SIGINT.
+    static func supervise(config: Config, configPath: String?, listenFD: Int32, address: ListenAddress, store: Store,
+                          signals: inout sigset_t) -> Never {
+        let supervisor = Supervisor(processes: config.processes, configPath: configPath, listenFD: listenFD)
+        do { try supervisor.start() } catch {
+            log("cannot start workers: \(error)")
+            exit(1)
+        }
+        if config.abandonedUploadHours > 0 { sweepAbandonedUploads(store, afterHours: config.abandonedUploadHours) }
+        log("supervising \(config.processes) worker processes (pids \(supervisor.pids)) on \(config.listen)")
+        notifySystemd("READY=1")
+        while true {
+            var received: Int32 = 0
+            sigwait(&signals, &received)
+            if received == SIGHUP {
+                supervisor.signalAll(SIGHUP)
+                continue
+            }
+            notifySystemd("STOPPING=1")
+            supervisor.stop(grace: config.shutdownGraceSeconds)
+            if case .unix(let path) = address { unlink(path) }
+            log("stopped")
             exit(0)
         }
     }

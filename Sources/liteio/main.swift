@@ -25,7 +25,7 @@ if let i = args.firstIndex(of: "--config"), i + 1 < args.count {
 do {
     switch args.first {
     case "serve":
-        try Serve.run(configPath: configPath)
+        try Serve.run(configPath: configPath, child: args.contains("--child"))
     case "user":
         try Users.run(Array(args.dropFirst()), configPath: configPath)
     case "config" where args.dropFirst().first == "check":

@@ -29,3 +29,6 @@ void liteio_exclude_from_dump(void *addr, size_t len);
 // kernel (copy_file_range: a reflink on XFS/btrfs, an offloaded copy on CephFS/NFS).
 // Returns 0, or -1 with errno.
 int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long long length);
+
+// Asks the kernel to send SIGTERM to this process when its parent (the supervisor) dies.
+void liteio_die_with_parent(void);
