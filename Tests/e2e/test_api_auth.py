@@ -105,9 +105,11 @@ class RawS3:
         query.append(("X-Amz-Signature", sig))
         return self.endpoint + uri_encode(path, "/") + "?" + self.canonical_query(query)
 
-    def put_streaming(self, path, data: bytes, chunk_size=8192, corrupt=None, when=None):
+    def put_streaming(self, path, data: bytes, chunk_size=8192, corrupt=None, when=None,
+                      sign_content_length=False):
         """PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD. CORRUPT(chunks) may edit the list of
-        [header_line, data] pairs after signing (to send what was not signed)."""
+        [header_line, data] pairs after signing (to send what was not signed). AWS's worked example
+        also signs content-length; that is optional and tested on its own."""
         amzdate = self.amz_date(when)
         pieces = [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)] + [b""]
         framing = sum(len(f"{len(p):x};chunk-signature=".encode()) + 64 + 4 + len(p) for p in pieces)
@@ -119,7 +121,8 @@ class RawS3:
             "x-amz-date": amzdate,
             "x-amz-decoded-content-length": str(len(data)),
         }
-        seed, signed = self.signature("PUT", path, [], headers, STREAMING, amzdate)
+        to_sign = headers if sign_content_length else {k: v for k, v in headers.items() if k != "content-length"}
+        seed, signed = self.signature("PUT", path, [], to_sign, STREAMING, amzdate)
         headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.access_key}/{self.scope(amzdate)}, "
                                     f"SignedHeaders={signed}, Signature={seed}")
         key = self.signing_key(amzdate[:8])
@@ -186,6 +189,16 @@ def test_raw_signed_payload_put_and_get(raw, s3, bucket):
     assert r.status == 200 and r.data == body
 
 
+@pytest.mark.parametrize("header,value", [("content-length", "5"), ("content-type", "text/plain"),
+                                          ("content-md5", "XUFAKrxLKna5cZ2REBfFkg==")])
+def test_signed_standard_headers_are_accepted(raw, s3, bucket, header, value):
+    # Any request header may be signed; content-type and content-md5 are signed by boto3 itself,
+    # content-length by other SDKs (and AWS's chunked-upload example).
+    r = raw.request("PUT", f"/{bucket}/h", body=b"hello", headers={header: value})
+    assert r.status == 200, r.data
+    assert s3.get_object(Bucket=bucket, Key="h")["Body"].read() == b"hello"
+
+
 def test_content_sha256_mismatch_is_400_and_nothing_stored(raw, s3, bucket):
     # The header is signed correctly but is the hash of other bytes than the body.
     r = raw.request("PUT", f"/{bucket}/bad", body=b"the real body",
@@ -248,6 +261,15 @@ def test_streaming_signed_chunks_store_decoded_bytes(raw, s3, bucket, size, chun
     assert "aws-chunked" not in (got.get("ContentEncoding") or "")
 
 
+def test_streaming_with_signed_content_length_as_in_aws_example(raw, s3, bucket):
+    # AWS's worked example (66,560 bytes of 'a' in 64 KiB chunks) signs content-encoding,
+    # content-length, host, x-amz-content-sha256, x-amz-date and x-amz-decoded-content-length.
+    data = b"a" * 66560
+    r = raw.put_streaming(f"/{bucket}/example", data, chunk_size=65536, sign_content_length=True)
+    assert r.status == 200, r.data
+    assert s3.get_object(Bucket=bucket, Key="example")["Body"].read() == data
+
+
 def _flip_data(index, offset=0):
     def corrupt(chunks):
         data = bytearray(chunks[index][1])
@@ -286,22 +308,28 @@ def http(stack):
     return urllib3.PoolManager(ca_certs=stack.ca, cert_reqs="CERT_REQUIRED", retries=False)
 
 
-def test_presigned_get_and_put(s3, http, bucket):
+@pytest.fixture(scope="module")
+def presigner(stack):
+    # Without signature_version botocore presigns S3 URLs with SigV2 (AWSAccessKeyId/Signature/Expires).
+    return stack.client(signature_version="s3v4")
+
+
+def test_presigned_get_and_put(presigner, s3, http, bucket):
     key = "dir/with space/ünïcode €.bin"
     body = os.urandom(5000)
-    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    put_url = presigner.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
     r = http.request("PUT", put_url, body=body)
     assert r.status == 200, r.data
     assert r.headers["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
-    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    get_url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
     r = http.request("GET", get_url)
     assert r.status == 200
     assert r.data == body
 
 
-def test_presigned_get_with_response_overrides(s3, http, bucket):
-    s3.put_object(Bucket=bucket, Key="doc", Body=b"hello", ContentType="text/plain")
-    url = s3.generate_presigned_url("get_object", ExpiresIn=300, Params={
+def test_presigned_get_with_response_overrides(presigner, s3, http, bucket):
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"hello")
+    url = presigner.generate_presigned_url("get_object", ExpiresIn=300, Params={
         "Bucket": bucket, "Key": "doc", "ResponseContentType": "application/x-test",
         "ResponseContentDisposition": 'attachment; filename="x.txt"'})
     r = http.request("GET", url)
@@ -310,9 +338,9 @@ def test_presigned_get_with_response_overrides(s3, http, bucket):
     assert r.headers["Content-Disposition"] == 'attachment; filename="x.txt"'
 
 
-def test_presigned_url_with_tampered_signature_is_403(s3, http, bucket):
+def test_presigned_url_with_tampered_signature_is_403(presigner, s3, http, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
     sig = url.rsplit("X-Amz-Signature=", 1)[1][:64]
     bad = url.replace(sig, ("0" if sig[0] != "0" else "1") + sig[1:])
     r = http.request("GET", bad)
@@ -320,10 +348,10 @@ def test_presigned_url_with_tampered_signature_is_403(s3, http, bucket):
     assert xml_error(r) == "SignatureDoesNotMatch"
 
 
-def test_presigned_url_for_other_key_is_403(s3, http, bucket):
+def test_presigned_url_for_other_key_is_403(presigner, s3, http, bucket):
     s3.put_object(Bucket=bucket, Key="a", Body=b"a")
     s3.put_object(Bucket=bucket, Key="b", Body=b"b")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a"}, ExpiresIn=300)
+    url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a"}, ExpiresIn=300)
     r = http.request("GET", url.replace(f"/{bucket}/a?", f"/{bucket}/b?"))
     assert r.status == 403
     assert xml_error(r) == "SignatureDoesNotMatch"
@@ -338,20 +366,20 @@ def test_expired_presigned_url_is_403_access_denied(raw, s3, http, bucket):
     assert xml_error(r) == "AccessDenied"  # AWS: "Request has expired"
 
 
-def test_boto3_presigned_url_expires(s3, http, bucket):
+def test_boto3_presigned_url_expires(presigner, s3, http, bucket):
     s3.put_object(Bucket=bucket, Key="soon", Body=b"x")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "soon"}, ExpiresIn=1)
+    url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "soon"}, ExpiresIn=1)
     time.sleep(2.1)
     r = http.request("GET", url)
     assert r.status == 403
     assert xml_error(r) == "AccessDenied"
 
 
-def test_presigned_expires_over_a_week_is_400(s3, http, bucket):
+def test_presigned_expires_over_a_week_is_400(presigner, s3, http, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    ok = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604800)
+    ok = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604800)
     assert http.request("GET", ok).status == 200
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604801)
+    url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604801)
     r = http.request("GET", url)
     assert r.status == 400, r.data
     # AWS: AuthorizationQueryParametersError "X-Amz-Expires must be less than a week (in seconds)
@@ -387,7 +415,7 @@ def test_request_time_within_skew_window_is_accepted(raw, bucket):
 # --- a second user -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def other_user(stack):
+def other_keys(stack):
     """Adds a second user to credentials.json and makes liteio reload it (SIGHUP)."""
     if stack.state_dir is None:
         pytest.skip("needs the locally started stack (credentials.json and the liteio pid)")
@@ -413,10 +441,16 @@ def other_user(stack):
             time.sleep(0.1)
     else:
         pytest.fail("liteio did not pick up the second user after SIGHUP")
-    yield client
+    yield ak, sk
     current = json.loads(creds.read_text())["users"]
     write([u for u in current if u["accessKey"] != ak])
     time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def other_user(stack, other_keys):
+    """boto3 client of the second user."""
+    return stack.client(access_key=other_keys[0], secret_key=other_keys[1])
 
 
 def test_second_user_cannot_touch_first_users_bucket(s3, other_user, bucket):
@@ -475,9 +509,10 @@ def test_second_user_cannot_create_existing_bucket_name(other_user, bucket):
     assert (err.status, err.code) == (409, "BucketAlreadyExists")
 
 
-def test_second_user_presigned_url_for_first_users_object_is_403(stack, s3, other_user, http, bucket):
+def test_second_user_presigned_url_for_first_users_object_is_403(stack, s3, other_keys, http, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    url = other_user.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    theirs = stack.client(access_key=other_keys[0], secret_key=other_keys[1], signature_version="s3v4")
+    url = theirs.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
     r = http.request("GET", url)
     assert r.status == 403
     assert xml_error(r) == "AccessDenied"
