@@ -14,7 +14,7 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSystem"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
         .target(name: "Storage", dependencies: ["CSystem", "Crypto"]),
-        .target(name: "S3", dependencies: ["Storage", "Crypto", "FastCGI"]),
+        .target(name: "S3", dependencies: ["Storage", "Crypto", "FastCGI", "CSystem"]),
         .executableTarget(name: "liteio", dependencies: ["S3", "FastCGI", "Storage"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

@@ -76,3 +76,22 @@ int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long 
 void liteio_die_with_parent(void) {
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 }
+
+void *liteio_map_shared(const char *name, size_t size, int create) {
+    int fd = shm_open(name, O_RDWR | (create ? O_CREAT | O_EXCL : 0), 0600);
+    if (fd < 0) return NULL;
+    if (create && ftruncate(fd, (off_t)size) != 0) { close(fd); return NULL; }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void liteio_unlink_shared(const char *name) { shm_unlink(name); }
+
+void liteio_atomic_add(unsigned long long *counter, long long delta) {
+    __atomic_fetch_add(counter, (unsigned long long)delta, __ATOMIC_RELAXED);
+}
+
+unsigned long long liteio_atomic_load(const unsigned long long *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}

@@ -5,6 +5,7 @@ import CFastCGI
 final class FastCGIInput: ByteStream {
     private let stream: UnsafeMutablePointer<FCGX_Stream>
     private var remaining: UInt64?
+    private(set) var bytesRead: UInt64 = 0
 
     init(stream: UnsafeMutablePointer<FCGX_Stream>, contentLength: UInt64?) {
         self.stream = stream
@@ -22,6 +23,7 @@ final class FastCGIInput: ByteStream {
             return 0
         }
         if let left = remaining { remaining = left - UInt64(n) }
+        bytesRead += UInt64(n)
         return n
     }
 }

@@ -22,6 +22,9 @@ public final class Request {
         self.body = body
     }
 
+    /// Body bytes read so far (for logs and metrics).
+    public var bodyBytesRead: UInt64 { (body as? FastCGIInput)?.bytesRead ?? 0 }
+
     /// The path part of `requestURI`, still percent-encoded.
     public var rawPath: Substring {
         requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

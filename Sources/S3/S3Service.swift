@@ -50,19 +50,28 @@ public final class S3Service: Sendable {
     let settings: ServiceSettings
     private let credentialsBox: CredentialsBox
     private let log: AccessLog
+    private let metrics: Metrics
 
-    public init(store: Store, credentials: Credentials, settings: ServiceSettings, log: AccessLog = AccessLog()) {
+    public init(store: Store, credentials: Credentials, settings: ServiceSettings, log: AccessLog = AccessLog(),
+                metrics: Metrics = Metrics()) {
         self.store = store
         self.settings = settings
         self.credentialsBox = CredentialsBox(credentials)
         self.log = log
+        self.metrics = metrics
     }
 
     /// SIGHUP: new credentials apply to the next request.
     public func reload(credentials: Credentials) { credentialsBox.replace(credentials) }
 
     public func handle(_ http: Request, _ response: Response) {
+        if http.rawPath.hasPrefix("/-/") {
+            // Health and metrics: no bucket can be named "-"; nginx lets only local clients reach them.
+            serveInternal(http, response)
+            return
+        }
         let started = DispatchTime.now()
+        metrics.begin()
         var operation = "-"
         var s3: S3Request?
         var errorCode: String?
@@ -92,11 +101,26 @@ public final class S3Service: Sendable {
             log.error(http.id, "\(operation): \(error)")
             sendError(.internalError, http: http, resource: s3?.resource ?? "", response: response)
         }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        metrics.end(operation: operation, status: response.status, bytesIn: http.bodyBytesRead,
+                    bytesOut: response.bodyBytes, seconds: seconds)
         log.access(AccessLog.Entry(
             requestID: http.id, user: s3?.user?.accessKey ?? "-", operation: operation,
             bucket: s3?.bucket ?? "-", key: s3?.key ?? "-", status: response.status, error: errorCode,
-            bytesOut: response.bodyBytes,
-            seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9))
+            bytesIn: http.bodyBytesRead, bytesOut: response.bodyBytes, seconds: seconds))
+    }
+
+    /// `/-/health` (the store answers) and `/-/metrics` (Prometheus text).
+    private func serveInternal(_ http: Request, _ response: Response) {
+        let (status, body): (Int, String) = switch http.rawPath {
+        case "/-/health": store.isHealthy ? (200, "ok\n") : (503, "store unavailable\n")
+        case "/-/metrics": (200, metrics.render())
+        default: (404, "not found\n")
+        }
+        let bytes = Array(body.utf8)
+        try? response.sendHead(status: status, headers: [("Content-Type", "text/plain; version=0.0.4"),
+                                                          ("Content-Length", String(bytes.count))])
+        try? response.write(bytes)
     }
 
     private func send(_ reply: Reply, to response: Response, requestID: String) throws {

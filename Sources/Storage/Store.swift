@@ -57,6 +57,12 @@ public final class Store: Sendable {
         return removed
     }
 
+    /// True while the data directory can be reached (health checks).
+    public var isHealthy: Bool {
+        var st = stat()
+        return stat(tmpPath, &st) == 0 && access(tmpPath, W_OK) == 0
+    }
+
     static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func temporaryName() -> String { "tmp-" + Random.hex(12) }

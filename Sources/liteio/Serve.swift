@@ -48,7 +48,8 @@ enum Serve {
             store: store, credentials: credentials,
             settings: ServiceSettings(region: config.region, baseDomain: config.baseDomain,
                                       allowInsecureSSEC: config.allowInsecureSSEC, minPartSize: config.minPartSize),
-            log: AccessLog(enabled: config.accessLog))
+            log: AccessLog(enabled: config.accessLog),
+            metrics: sharedMetrics(child: child))
         let pool = WorkerPool(listenFD: listenFD, workers: config.workers) { request, response in
             service.handle(request, response)
         }
@@ -78,9 +79,21 @@ enum Serve {
         }
     }
 
+    static let metricsVariable = "LITEIO_METRICS_SHM"
+
+    /// A worker started by the supervisor adds to the supervisor's shared counters.
+    static func sharedMetrics(child: Bool) -> Metrics {
+        if child, let name = ProcessInfo.processInfo.environment[metricsVariable],
+           let shared = Metrics(shared: name, create: false) { return shared }
+        return Metrics()
+    }
+
     /// Runs `processes` workers under a Supervisor until SIGTERM/SIGINT.
     static func supervise(config: Config, configPath: String?, listenFD: Int32, address: ListenAddress, store: Store,
                           signals: inout sigset_t) -> Never {
+        let metricsName = "/liteio-\(getpid())"
+        if Metrics(shared: metricsName, create: true) == nil { log("shared metrics unavailable; each worker counts alone") }
+        setenv(metricsVariable, metricsName, 1)  // inherited by the workers
         let supervisor = Supervisor(processes: config.processes, configPath: configPath, listenFD: listenFD)
         do { try supervisor.start() } catch {
             log("cannot start workers: \(error)")
@@ -98,6 +111,7 @@ enum Serve {
             }
             notifySystemd("STOPPING=1")
             supervisor.stop(grace: config.shutdownGraceSeconds)
+            Metrics.unlinkShared(metricsName)
             if case .unix(let path) = address { unlink(path) }
             log("stopped")
             exit(0)

@@ -32,3 +32,11 @@ int liteio_copy_range(int in, unsigned long long offset, int out, unsigned long 
 
 // Asks the kernel to send SIGTERM to this process when its parent (the supervisor) dies.
 void liteio_die_with_parent(void);
+
+// POSIX shared memory for counters that several worker processes add to.
+// Returns a zeroed mapping of `size` bytes (created when `create`), or NULL.
+void *liteio_map_shared(const char *name, size_t size, int create);
+void liteio_unlink_shared(const char *name);
+// Atomic add / load on a counter that may live in shared memory.
+void liteio_atomic_add(unsigned long long *counter, long long delta);
+unsigned long long liteio_atomic_load(const unsigned long long *counter);

@@ -11,6 +11,7 @@ public final class AccessLog: Sendable {
         let key: String
         let status: Int
         let error: String?
+        let bytesIn: UInt64
         let bytesOut: UInt64
         let seconds: Double
     }
