@@ -9,6 +9,8 @@ let usage = """
       user list                 list users
       user remove ACCESS_KEY    delete a user
       config check              validate the configuration
+      fsck [--repair]           check the data directory: stale temporary files, unreadable
+                                metadata, empty directories, abandoned uploads
       config show               print the embedded default configuration
 
     Without --config, the embedded defaults apply (data in .liteio/data,
@@ -28,6 +30,8 @@ do {
         try Serve.run(configPath: configPath, child: args.contains("--child"))
     case "user":
         try Users.run(Array(args.dropFirst()), configPath: configPath)
+    case "fsck":
+        try Fsck.run(Array(args.dropFirst()), configPath: configPath)
     case "config" where args.dropFirst().first == "check":
         let config = try Config.load(path: configPath)
         let problems = config.problems()
