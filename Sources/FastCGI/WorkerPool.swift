@@ -144,6 +144,8 @@ struct FastCGIParams {
     func headers() -> Headers {
         var headers = Headers()
         for (name, value) in entries {
+            // nginx passes Content-Length/-Type both as CONTENT_* and as HTTP_CONTENT_*: keep one.
+            if name == "HTTP_CONTENT_LENGTH" || name == "HTTP_CONTENT_TYPE" { continue }
             if name.hasPrefix("HTTP_") {
                 headers.add(String(name.dropFirst(5)), value)
             } else if (name == "CONTENT_TYPE" || name == "CONTENT_LENGTH") && !value.isEmpty {
