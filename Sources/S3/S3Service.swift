@@ -171,6 +171,8 @@ public final class S3Service: Sendable {
             details: [("UploadId", request?.query["uploadId"] ?? "")])
         case .metadataTooLarge: S3Error(400, "MetadataTooLarge",
             "The object's metadata and tags together exceed what liteio can update in place (about 3,000 bytes of JSON).")
+        case .alreadyExists: S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+            details: [("Condition", "If-None-Match")])
         case .system: .internalError
         }
     }

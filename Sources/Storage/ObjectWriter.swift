@@ -38,13 +38,15 @@ public final class ObjectWriter: DataWriter {
     }
 
     /// Makes the object durable and visible; `metadata.size` must be the plaintext size.
-    public func commit(_ metadata: ObjectMetadata) throws {
+    /// With `onlyIfAbsent` (If-None-Match: *) the file is linked, not renamed, into place: link
+    /// fails if the key exists, so two such writers cannot both win.
+    public func commit(_ metadata: ObjectMetadata, onlyIfAbsent: Bool = false) throws {
         var metadata = metadata
         let (directories, entry) = KeyMapping.entries(for: key)
         if entry.isHashed { metadata.name = entry.part }
         try MetadataCodec.store(metadata, in: file)
         if store.durable { try file.sync() }
-        try store.publish(file, bucket: bucket, directories: directories, name: entry.name)
+        try store.publish(file, bucket: bucket, directories: directories, name: entry.name, onlyIfAbsent: onlyIfAbsent)
     }
 }
 
@@ -58,7 +60,7 @@ extension Store {
     /// A concurrent DELETE may remove an emptied parent directory at any moment; the rename
     /// then fails with ENOENT and the parents are made again.
     func publish(_ file: FileDescriptor, bucket: FileDescriptor, directories: [KeyMapping.Entry],
-                 name: String) throws {
+                 name: String, onlyIfAbsent: Bool = false) throws {
         let tmp = try open(tmpPath)
         let tmpName = Store.temporaryName()
         guard liteio_link_fd(file.fd, tmp.fd, tmpName) == 0 else { throw StorageError.system(errno, "link temporary file") }
@@ -72,7 +74,8 @@ extension Store {
                 if try bucketIsGone(bucket) { throw StorageError.noSuchBucket }
                 continue
             }
-            if renameat(tmp.fd, tmpName, parent.fd, name) == 0 {
+            let placed = onlyIfAbsent ? linkat(tmp.fd, tmpName, parent.fd, name, 0) : renameat(tmp.fd, tmpName, parent.fd, name)
+            if placed == 0 {
                 if durable { try parent.sync() }
                 return
             }
@@ -82,6 +85,7 @@ extension Store {
                 continue
             }
             if code == EISDIR { throw StorageError.invalidKey("path is taken by a directory") }
+            if code == EEXIST && onlyIfAbsent { throw StorageError.alreadyExists }
             throw StorageError.system(code, "publish object")
         }
         throw StorageError.system(EAGAIN, "publish object: parent directory kept disappearing")

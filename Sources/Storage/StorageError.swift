@@ -10,6 +10,8 @@ public enum StorageError: Error, Equatable {
     case keyTooLong
     case noSuchUpload
     case metadataTooLarge
+    /// A conditional write found the key taken.
+    case alreadyExists
     /// A failed system call: errno and what was being done (never a user secret).
     case system(Int32, String)
 
@@ -31,6 +33,7 @@ extension StorageError: CustomStringConvertible {
         case .keyTooLong: "key too long"
         case .noSuchUpload: "no such upload"
         case .metadataTooLarge: "metadata too large"
+        case .alreadyExists: "key exists"
         }
     }
 }

@@ -27,10 +27,14 @@ class OwnStack:
         user = json.loads((self.state / "credentials.json").read_text())["users"][0]
         self.access_key, self.secret_key = user["accessKey"], user["secretKey"]
         if self.config:
-            path = self.state / "liteio.json"
-            merged = {**json.loads(path.read_text()), **self.config}
-            path.write_text(json.dumps(merged))
-            self.restart_liteio()
+            try:
+                path = self.state / "liteio.json"
+                merged = {**json.loads(path.read_text()), **self.config}
+                path.write_text(json.dumps(merged))
+                self.restart_liteio()
+            except BaseException:
+                self.__exit__(None, None, None)  # never leave a stack running behind a failed start
+                raise
         return self
 
     def __exit__(self, *exc):

@@ -11,6 +11,7 @@ extension S3Service {
         (metadata.system, metadata.user) = try storedHeaders(request.headers)
         metadata.tags = try taggingHeader(request)
         let ingest = try Ingest(request, auth, customerKey: customerKey)
+        let onlyIfAbsent = try checkWriteConditions(request, bucket: bucket, key: key)
         let writer = try store.beginPut(bucket: bucket, key: key)
         let body = try bodyStream(request, auth)
         let result = try ingest.run(from: body.stream, into: writer, body: body)
@@ -19,12 +20,36 @@ extension S3Service {
         metadata.checksums = result.checksums
         metadata.modified = nowMillis()
         if let customerKey, let iv = result.iv { metadata.sse = SSECInfo(keyMD5: customerKey.md5, iv: Base64.encode(iv)) }
-        try writer.commit(metadata)
+        if request.headers["if-match"] != nil { _ = try checkWriteConditions(request, bucket: bucket, key: key) }
+        try writer.commit(metadata, onlyIfAbsent: onlyIfAbsent)
 
         var headers = [("ETag", "\"\(metadata.etag)\"")]
         for (algorithm, value) in metadata.checksums { headers.append(("x-amz-checksum-" + algorithm, value)) }
         if let customerKey { headers += CustomerKey.responseHeaders(keyMD5: customerKey.md5) }
         return Reply(status: 200, headers: headers)
+    }
+
+    /// If-None-Match: * (returns true: publish only if absent, atomically) and If-Match (checked
+    /// before the body and again just before publishing; a write in between can still slip through).
+    func checkWriteConditions(_ request: S3Request, bucket: String, key: String) throws -> Bool {
+        let ifNoneMatch = request.headers["if-none-match"]
+        let ifMatch = request.headers["if-match"]
+        guard ifNoneMatch != nil || ifMatch != nil else { return false }
+        if let ifNoneMatch, ifNoneMatch.trimmingSpaces() != "*" {
+            throw S3Error.notImplemented("If-None-Match on PUT accepts only *")
+        }
+        let current: ObjectMetadata?
+        do { current = try store.openObject(bucket: bucket, key: key).metadata } catch StorageError.noSuchKey { current = nil }
+        if ifNoneMatch != nil, current != nil {
+            throw S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                          details: [("Condition", "If-None-Match")])
+        }
+        if let ifMatch {
+            guard let current else { throw S3Error.noSuchKey(key) }
+            let tags = ifMatch.split(separator: ",").map { $0.trimmingCharacters().replacingOccurrences(of: "\"", with: "") }
+            if !tags.contains(current.etag) && !tags.contains("*") { throw preconditionFailed }
+        }
+        return ifNoneMatch != nil
     }
 
     /// Content-Type and the other headers S3 stores and returns, and `x-amz-meta-*`.
