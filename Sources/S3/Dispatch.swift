@@ -10,11 +10,13 @@ extension S3Service {
             return ("ListBuckets", { self.listBuckets(request) })
         }
         let q = request.query
+        // Presigned URLs carry their signature in the query: those names select nothing.
+        let selectors = q.items.filter { !$0.name.hasPrefix("X-Amz-") && $0.name != "x-id" }
         guard let key = request.key else {
             switch request.method {
-            case "PUT" where q.items.isEmpty: return ("CreateBucket", { try self.createBucket(request, bucket) })
+            case "PUT" where selectors.isEmpty: return ("CreateBucket", { try self.createBucket(request, bucket) })
             case "HEAD": return ("HeadBucket", { try self.headBucket(request, bucket) })
-            case "DELETE" where q.items.isEmpty: return ("DeleteBucket", { try self.deleteBucket(request, bucket) })
+            case "DELETE" where selectors.isEmpty: return ("DeleteBucket", { try self.deleteBucket(request, bucket) })
             case "GET" where q.has("uploads"): return ("ListMultipartUploads", { try self.listMultipartUploads(request, bucket: bucket) })
             case "POST" where q.has("delete"): return ("DeleteObjects", { try self.deleteObjects(request, bucket: bucket) })
             case "GET" where q.has("location"): return ("GetBucketLocation", { try self.bucketLocation(request, bucket) })
@@ -23,7 +25,7 @@ extension S3Service {
             default: throw S3Service.unsupported(q, request)
             }
         }
-        let isUploadPart = q.has("uploadId") && q.has("partNumber") && q.items.count == 2
+        let isUploadPart = q.has("uploadId") && q.has("partNumber") && selectors.count == 2
         switch request.method {
         case "POST" where q.has("uploads"):
             return ("CreateMultipartUpload", { try self.createMultipartUpload(request, bucket: bucket, key: key) })
@@ -42,13 +44,13 @@ extension S3Service {
             return ("PutObjectTagging", { try self.putObjectTagging(request, bucket: bucket, key: key) })
         case "DELETE" where q.has("tagging"):
             return ("DeleteObjectTagging", { try self.deleteObjectTagging(request, bucket: bucket, key: key) })
-        case "PUT" where q.items.isEmpty && request.headers["x-amz-copy-source"] != nil:
+        case "PUT" where selectors.isEmpty && request.headers["x-amz-copy-source"] != nil:
             return ("CopyObject", { try self.copyObject(request, bucket: bucket, key: key) })
-        case "PUT" where q.items.isEmpty:
+        case "PUT" where selectors.isEmpty:
             return ("PutObject", { try self.putObject(request, auth, bucket: bucket, key: key) })
         case "GET" where !S3Service.hasSubresource(q), "HEAD" where !S3Service.hasSubresource(q):
             return (request.method == "GET" ? "GetObject" : "HeadObject", { try self.getObject(request, bucket: bucket, key: key) })
-        case "DELETE" where q.items.isEmpty:
+        case "DELETE" where selectors.isEmpty:
             return ("DeleteObject", { try self.deleteObject(request, bucket: bucket, key: key) })
         default:
             throw S3Service.unsupported(q, request)

@@ -163,7 +163,8 @@ extension Store {
         unlinkat(tmp.fd, doomed, AT_REMOVEDIR)
     }
 
-    /// Uploads of a bucket, in key order then initiation order (ListMultipartUploads).
+    /// Uploads of a bucket, in key order then upload-id order (ListMultipartUploads: S3 compares
+    /// upload-id-marker lexicographically).
     public func uploads(bucket: String) throws -> [UploadInfo] {
         _ = try bucketDirectory(bucket)
         guard let dir = try? open(uploadsPath + "/" + bucket) else { return [] }
@@ -173,7 +174,7 @@ extension Store {
                let info = try? readUploadInfo(sub) { out.append(info) }
         }
         return out.sorted {
-            $0.key == $1.key ? $0.initiated < $1.initiated : Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8))
+            $0.key == $1.key ? $0.id < $1.id : Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8))
         }
     }
 

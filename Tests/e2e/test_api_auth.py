@@ -22,6 +22,7 @@ import pytest
 import urllib3
 from botocore import UNSIGNED
 
+from conftest import empty_and_delete_bucket, unique_bucket_name
 from helpers import error_of
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -327,6 +328,14 @@ def test_presigned_get_and_put(presigner, s3, http, bucket):
     assert r.data == body
 
 
+def test_presigned_delete(presigner, s3, http, bucket):
+    s3.put_object(Bucket=bucket, Key="doomed", Body=b"x")
+    url = presigner.generate_presigned_url("delete_object", Params={"Bucket": bucket, "Key": "doomed"}, ExpiresIn=300)
+    r = http.request("DELETE", url)
+    assert r.status == 204, r.data
+    assert not exists(s3, bucket, "doomed")
+
+
 def test_presigned_get_with_response_overrides(presigner, s3, http, bucket):
     s3.put_object(Bucket=bucket, Key="doc", Body=b"hello")
     url = presigner.generate_presigned_url("get_object", ExpiresIn=300, Params={
@@ -484,7 +493,6 @@ def test_second_user_cannot_touch_first_users_bucket(s3, other_user, bucket):
 
 
 def test_second_user_cannot_copy_from_or_into_first_users_bucket(s3, other_user, bucket):
-    from conftest import empty_and_delete_bucket, unique_bucket_name
     s3.put_object(Bucket=bucket, Key="src", Body=b"secret")
     theirs = unique_bucket_name("e2e-other")
     other_user.create_bucket(Bucket=theirs)

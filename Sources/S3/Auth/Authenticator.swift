@@ -101,7 +101,8 @@ struct Authenticator {
               let expires = Int64(expiresText)
         else { throw S3Error.accessDenied }
         guard expires >= 1, expires <= Authenticator.maxPresignedExpiry else {
-            throw S3Error.invalidArgument("X-Amz-Expires must be between 1 and 604800 seconds.")
+            throw S3Error(400, "AuthorizationQueryParametersError",
+                          "X-Amz-Expires must be less than a week (in seconds) that is 604800")
         }
         let (user, scope) = try resolve(credential: credential, amzDate: amzDate)
         guard let start = HTTPDate.parseAmzDate(amzDate) else { throw S3Error.accessDenied }

@@ -7,6 +7,15 @@ final class Checksum {
         case crc32, crc32c, crc64nvme, sha1, sha256
 
         var header: String { "x-amz-checksum-" + rawValue }
+
+        var byteCount: Int {
+            switch self {
+            case .crc32, .crc32c: 4
+            case .crc64nvme: 8
+            case .sha1: 20
+            case .sha256: 32
+            }
+        }
     }
 
     let algorithm: Algorithm
@@ -42,7 +51,13 @@ final class Checksum {
     static func expectation(_ headers: Headers) throws(S3Error) -> Expectation? {
         let given = Algorithm.allCases.filter { headers[$0.header] != nil }
         if given.count > 1 { throw S3Error.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
-        if let algorithm = given.first { return Expectation(algorithm: algorithm, value: headers[algorithm.header], inTrailer: false) }
+        if let algorithm = given.first {
+            let value = headers[algorithm.header]!
+            guard let raw = Base64.decode(value), raw.count == algorithm.byteCount else {
+                throw S3Error.invalidRequest("Value for \(algorithm.header) header is invalid.")
+            }
+            return Expectation(algorithm: algorithm, value: value, inTrailer: false)
+        }
         if let trailer = headers["x-amz-trailer"]?.lowercased() {
             guard let algorithm = Algorithm.allCases.first(where: { $0.header == trailer }) else {
                 throw S3Error.invalidRequest("The value specified in the x-amz-trailer header is not supported")

@@ -66,6 +66,7 @@ extension S3Service {
         }
         for (name, value) in meta.user.sorted(by: { $0.key < $1.key }) { headers.append(("x-amz-meta-" + name, value)) }
         if let parts = meta.parts { headers.append(("x-amz-mp-parts-count", String(parts.count))) }
+        if !meta.tags.isEmpty { headers.append(("x-amz-tagging-count", String(meta.tags.count))) }
         return headers
     }
 

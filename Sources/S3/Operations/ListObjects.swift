@@ -49,7 +49,8 @@ extension S3Service {
             doc.element("KeyCount", String(result.objects.count + result.commonPrefixes.count))
         } else {
             doc.element("Marker", encode(q["marker"] ?? ""))
-            if result.isTruncated, let last = result.last { doc.element("NextMarker", encode(last)) }
+            // AWS sends NextMarker only with a delimiter; without one the last key is the marker.
+            if result.isTruncated, delimiter != nil, let last = result.last { doc.element("NextMarker", encode(last)) }
         }
         doc.element("MaxKeys", String(maxKeys))
         if let delimiter { doc.element("Delimiter", encode(delimiter)) }
