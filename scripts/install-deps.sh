@@ -8,7 +8,8 @@
 set -euo pipefail
 
 mode=${1:-all}
-runtime_pkgs=(nginx libfcgi0ldbl libssl3 openssl curl ca-certificates attr)
+# libxml2 + libstdc++6: FoundationXML and the C++ runtime stay dynamic even with --static-swift-stdlib.
+runtime_pkgs=(nginx libfcgi0ldbl libssl3 libxml2 libstdc++6 openssl curl ca-certificates attr)
 build_pkgs=(libfcgi-dev libssl-dev pkg-config make)
 test_pkgs=(python3 python3-venv)
 

@@ -93,7 +93,14 @@ stop_process() {
     if ! wait_gone "$file" "$needle" "$grace"; then
         log "WARNING: $name did not exit ${grace}s after SIG$sig; sending SIGTERM/SIGKILL"
         kill -TERM "$pid" 2>/dev/null || true
-        wait_gone "$file" "$needle" 5 || kill -KILL "$pid" 2>/dev/null || true
+        if ! wait_gone "$file" "$needle" 5; then
+            # liteio runs as its own process group (setsid), worker children included: kill them all.
+            if [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+                kill -KILL -- "-$pid" 2>/dev/null || true
+            else
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
+        fi
         wait_gone "$file" "$needle" 5 || log "WARNING: $name (pid $pid) is still running"
     fi
     rm -f "$file"
@@ -259,18 +266,25 @@ EOF
     # Ready when the whole chain answers over TLS with the dev CA (any HTTP status will do).
     # --noproxy: a proxy from the environment must not intercept localhost.
     case $bind in 0.0.0.0 | 127.0.0.1 | '::' | '[::]') connect_ip=127.0.0.1 ;; *) connect_ip=$bind ;; esac
-    for ((i = 0; i < 100; i++)); do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 5 \
+    local deadline=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 3 \
             --resolve "localhost:$https_port:$connect_ip" \
             --cacert "$state/certs/ca.pem" "https://localhost:$https_port/" || true)
         [ "$code" != 000 ] && [ -n "$code" ] && break
         sleep 0.1
     done
-    [ "$code" != 000 ] && [ -n "$code" ] || fail_start "$state" "https://localhost:$https_port/ does not answer"
+    [ "$code" != 000 ] && [ -n "$code" ] || fail_start "$state" "https://localhost:$https_port/ does not answer within 30 s"
     [ "$code" != 502 ] || log "WARNING: nginx answers but liteio does not (HTTP 502)"
 
     log "ready: https://localhost:$https_port/ (HTTP $code), state in $state"
     log "then: aws --profile liteio s3 ls"
+    # Environment settings beat the profile's ca_bundle / endpoint_url (some machines set these
+    # globally); the tests drop every AWS_* variable, an interactive shell has to be told.
+    [ -z "${AWS_CA_BUNDLE:-}" ] \
+        || log "NOTE: AWS_CA_BUNDLE is set and overrides the profile's ca_bundle: unset AWS_CA_BUNDLE"
+    [ -z "${AWS_ENDPOINT_URL:-}${AWS_ENDPOINT_URL_S3:-}" ] \
+        || log "NOTE: AWS_ENDPOINT_URL(_S3) is set and overrides the profile's endpoint_url"
     echo "export AWS_CONFIG_FILE=$state/aws/config"
     echo "export AWS_SHARED_CREDENTIALS_FILE=$state/aws/credentials"
 }

@@ -80,6 +80,7 @@ public final class S3Service: Sendable {
             s3 = request
             let auth = try Authenticator(credentials: credentialsBox.current).authenticate(request)
             request.user = auth.user
+            request.signedHeaders = auth.signedHeaders
             let (name, run) = try dispatch(request, auth)
             operation = name
             try send(try run(), to: response, requestID: http.id)

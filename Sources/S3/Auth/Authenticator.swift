@@ -41,6 +41,9 @@ struct Authentication {
     let scope: SigV4.Scope
     let amzDate: String
     let seedSignature: String
+    /// Header names as the client signed them: the only place `my_key` and `my-key` still differ
+    /// (nginx hands both over as HTTP_X_AMZ_META_MY_KEY).
+    let signedHeaders: [String]
 }
 
 /// Checks SigV4 in the Authorization header or in a presigned URL's query.
@@ -90,7 +93,7 @@ struct Authenticator {
         let expected = SigV4.signature(key: key, SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical))
         guard constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) else { throw S3Error.signatureMismatch }
         return Authentication(user: user, payload: payload, signingKey: key, scope: scope, amzDate: amzDate,
-                              seedSignature: signature)
+                              seedSignature: signature, signedHeaders: signedHeaders)
     }
 
     private func verifyPresigned(_ request: S3Request, now: Int64) throws(S3Error) -> Authentication {
@@ -118,7 +121,7 @@ struct Authenticator {
         let expected = SigV4.signature(key: key, SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical))
         guard constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) else { throw S3Error.signatureMismatch }
         return Authentication(user: user, payload: .unsigned, signingKey: key, scope: scope, amzDate: amzDate,
-                              seedSignature: signature)
+                              seedSignature: signature, signedHeaders: signedHeaders)
     }
 
     /// `AKID/20130524/us-east-1/s3/aws4_request` → the user and the scope.

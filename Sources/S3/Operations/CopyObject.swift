@@ -34,7 +34,7 @@ extension S3Service {
 
         var metadata = ObjectMetadata(size: 0, etag: "", modified: 0)
         if directive == "REPLACE" {
-            (metadata.system, metadata.user) = try storedHeaders(request.headers)
+            (metadata.system, metadata.user) = try storedHeaders(request)
         } else {
             (metadata.system, metadata.user) = (meta.system, meta.user)
         }

@@ -7,7 +7,7 @@ extension S3Service {
         try Storage.KeyMapping.validate(key)
         let customerKey = try customerKey(request, .target)
         var info = UploadInfo(bucket: bucket, key: key, owner: request.user!.accessKey)
-        (info.system, info.user) = try storedHeaders(request.headers)
+        (info.system, info.user) = try storedHeaders(request)
         info.tags = try taggingHeader(request)
         info.sseKeyMD5 = customerKey?.md5
         if let algorithm = request.headers["x-amz-checksum-algorithm"] {

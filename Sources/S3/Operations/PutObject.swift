@@ -8,7 +8,7 @@ extension S3Service {
         try requireOwner(request, bucket)
         let customerKey = try customerKey(request, .target)
         var metadata = ObjectMetadata(size: 0, etag: "", modified: 0)
-        (metadata.system, metadata.user) = try storedHeaders(request.headers)
+        (metadata.system, metadata.user) = try storedHeaders(request)
         metadata.tags = try taggingHeader(request)
         let ingest = try Ingest(request, auth, customerKey: customerKey)
         let onlyIfAbsent = try checkWriteConditions(request, bucket: bucket, key: key)
@@ -53,7 +53,9 @@ extension S3Service {
     }
 
     /// Content-Type and the other headers S3 stores and returns, and `x-amz-meta-*`.
-    func storedHeaders(_ headers: Headers) throws(S3Error) -> (system: [String: String], user: [String: String]) {
+    func storedHeaders(_ request: S3Request) throws(S3Error) -> (system: [String: String], user: [String: String]) {
+        let headers = request.headers
+        let signedSpelling = Dictionary(request.signedHeaders.map { (Headers.normalize($0), $0) }, uniquingKeysWith: { a, _ in a })
         var system: [String: String] = [:]
         for name in S3Service.storedSystemHeaders {
             if let value = headers[name] { system[name] = value }
@@ -67,7 +69,7 @@ extension S3Service {
         var user: [String: String] = [:]
         var size = 0
         for (name, value) in headers.fields where name.hasPrefix("x-amz-meta-") {
-            let short = String(name.dropFirst("x-amz-meta-".count))
+            let short = String((signedSpelling[name] ?? name).dropFirst("x-amz-meta-".count))
             user[short] = user[short].map { $0 + "," + value } ?? value
             size += short.utf8.count + value.utf8.count
         }

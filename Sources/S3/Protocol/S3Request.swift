@@ -8,6 +8,8 @@ final class S3Request {
     let query: QueryItems
     /// The authenticated user's access key (set after authentication).
     var user: User?
+    /// Header names exactly as signed (set after authentication).
+    var signedHeaders: [String] = []
 
     init(http: Request, bucket: String?, key: String?, query: QueryItems) {
         self.http = http
