@@ -17,7 +17,7 @@ VENV  ?= .liteio/venv
 export LITEIO_VENV := $(abspath $(VENV))
 PYTEST_ARGS ?=
 
-.PHONY: all build run deps venv test unit e2e bench docker-test clean
+.PHONY: all build run deps venv test unit e2e check-deploy bench docker-test clean
 
 all: build
 
@@ -41,7 +41,12 @@ e2e: build venv
 
 test: deps venv
 	$(MAKE) unit
+	$(MAKE) check-deploy
 	$(MAKE) e2e
+
+# nginx -t on the production site, systemd-analyze verify + security on the units.
+check-deploy: build
+	scripts/check-deploy.sh
 
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh; else echo "bench: no bench/run.sh yet"; fi

@@ -4,14 +4,15 @@
 # before every build or test (no apt-get update when nothing is missing).
 #   build    C libraries + tools to compile liteio (Swift itself must already be installed)
 #   runtime  what `scripts/stack.sh` needs to run liteio behind nginx (used by the Docker image too)
-#   test     Python venv support for the end-to-end tests
+#   test     Python venv support for the end-to-end tests, systemd-analyze
 set -euo pipefail
 
 mode=${1:-all}
 # libxml2 + libstdc++6: FoundationXML and the C++ runtime stay dynamic even with --static-swift-stdlib.
 runtime_pkgs=(nginx libfcgi0ldbl libssl3 libxml2 libstdc++6 openssl curl ca-certificates attr)
 build_pkgs=(libfcgi-dev libssl-dev pkg-config make)
-test_pkgs=(python3 python3-venv)
+# systemd: systemd-analyze checks the units (make check-deploy); no init system is started.
+test_pkgs=(python3 python3-venv systemd)
 
 case $mode in
     runtime) want=("${runtime_pkgs[@]}") ;;
