@@ -58,23 +58,32 @@ enum Serve {
         log("serving \(config.listen) with \(config.workers) workers, data in \(config.dataDir)")
         notifySystemd("READY=1")
 
-        while true {
-            var received: Int32 = 0
-            sigwait(&signals, &received)
-            if received == SIGHUP {
-                do {
-                    service.reload(credentials: try loadCredentials(config.credentialsFile))
-                    log("reloaded credentials")
-                } catch {
-                    log("reload failed, keeping old credentials: \(error)")
-                }
-                continue
+        waitForSignals(&signals, reload: {
+            do {
+                service.reload(credentials: try loadCredentials(config.credentialsFile))
+                log("reloaded credentials")
+            } catch {
+                log("reload failed, keeping old credentials: \(error)")
             }
-            notifySystemd("STOPPING=1")
+        }, stop: {
             log("stopping: waiting up to \(config.shutdownGraceSeconds)s for \(pool.requestsInFlight) requests")
             let clean = pool.stop(grace: config.shutdownGraceSeconds)
             if case .unix(let path) = address { unlink(path) }
             log(clean ? "stopped" : "grace period over; exiting with requests still running")
+        })
+    }
+
+    /// Blocks in sigwait: SIGHUP reloads, SIGTERM/SIGINT stop and exit 0.
+    static func waitForSignals(_ signals: inout sigset_t, reload: () -> Void, stop: () -> Void) -> Never {
+        while true {
+            var received: Int32 = 0
+            sigwait(&signals, &received)
+            if received == SIGHUP {
+                reload()
+                continue
+            }
+            notifySystemd("STOPPING=1")
+            stop()
             exit(0)
         }
     }
@@ -102,20 +111,12 @@ enum Serve {
         if config.abandonedUploadHours > 0 { sweepAbandonedUploads(store, afterHours: config.abandonedUploadHours) }
         log("supervising \(config.processes) worker processes (pids \(supervisor.pids)) on \(config.listen)")
         notifySystemd("READY=1")
-        while true {
-            var received: Int32 = 0
-            sigwait(&signals, &received)
-            if received == SIGHUP {
-                supervisor.signalAll(SIGHUP)
-                continue
-            }
-            notifySystemd("STOPPING=1")
+        waitForSignals(&signals, reload: { supervisor.signalAll(SIGHUP) }, stop: {
             supervisor.stop(grace: config.shutdownGraceSeconds)
             Metrics.unlinkShared(metricsName)
             if case .unix(let path) = address { unlink(path) }
             log("stopped")
-            exit(0)
-        }
+        })
     }
 
     /// Aborts stale multipart uploads now and then every hour. Any process may do it: the
