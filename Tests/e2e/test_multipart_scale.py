@@ -146,3 +146,24 @@ def test_sigkill_during_complete_leaves_complete_or_completable(small_parts_stac
         assert body == part * 12
         s3.delete_object(Bucket="mpb", Key=key)
     assert outcomes, "no round ran"
+
+
+def test_abandoned_uploads_are_aborted_by_age(tmp_path):
+    # 0.0005 h = 1.8 s: the sweep runs when liteio starts (and hourly after).
+    with OwnStack(tmp_path / "sweep", free_port(), {"abandonedUploadHours": 0.0005}) as stack:
+        s3 = stack.client()
+        s3.create_bucket(Bucket="sweep")
+        old = s3.create_multipart_upload(Bucket="sweep", Key="old")["UploadId"]
+        s3.upload_part(Bucket="sweep", Key="old", UploadId=old, PartNumber=1, Body=b"x")
+        time.sleep(2.5)
+        fresh = s3.create_multipart_upload(Bucket="sweep", Key="fresh")["UploadId"]
+        stack.restart_liteio()
+        for _ in range(50):  # the sweep runs on its own thread right after start
+            remaining = [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="sweep").get("Uploads", [])]
+            if remaining == [fresh]:
+                break
+            time.sleep(0.1)
+        assert remaining == [fresh]
+        with pytest.raises(ClientError) as gone:
+            s3.list_parts(Bucket="sweep", Key="old", UploadId=old)
+        assert gone.value.response["Error"]["Code"] == "NoSuchUpload"
