@@ -1,4 +1,5 @@
 import CFastCGI
+import Glibc
 
 /// The request body: libfcgi's stdin stream, bounded by CONTENT_LENGTH when nginx sent one
 /// (chunked uploads arrive with an empty CONTENT_LENGTH and end at EOF).
@@ -28,19 +29,61 @@ final class FastCGIInput: ByteStream {
     }
 }
 
+/// The response: small writes go through libfcgi's stream; large ones bypass its fixed 8 KiB
+/// buffer (one write(2) per 8 KiB) and go out as 64 KiB FCGI_STDOUT records written straight to
+/// the connection, after flushing whatever the stream still holds so the order is kept.
 final class FastCGIOutput: OutputSink {
     private let stream: UnsafeMutablePointer<FCGX_Stream>
+    private let fd: Int32
+    private let requestID: UInt16
+    static let directThreshold = 16 * 1024
+    /// The largest record content that is a multiple of 8, so no padding is needed.
+    static let recordContent = 65528
 
-    init(stream: UnsafeMutablePointer<FCGX_Stream>) { self.stream = stream }
+    init(stream: UnsafeMutablePointer<FCGX_Stream>, fd: Int32, requestID: Int32) {
+        self.stream = stream
+        self.fd = fd
+        self.requestID = UInt16(truncatingIfNeeded: requestID)
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = min(bytes.count - done, Int(Int32.max))
-            let p = bytes.baseAddress!.advanced(by: done).assumingMemoryBound(to: CChar.self)
+        guard bytes.count >= FastCGIOutput.directThreshold else {
             // -1 means nginx closed the connection: stop all work for this request.
-            guard FCGX_PutStr(p, Int32(n), stream) == Int32(n) else { throw StreamError.clientGone }
-            done += n
+            guard FCGX_PutStr(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), stream)
+                == Int32(bytes.count) else { throw StreamError.clientGone }
+            return
+        }
+        guard FCGX_FFlush(stream) == 0 else { throw StreamError.clientGone }
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(bytes.count - offset, FastCGIOutput.recordContent)
+            var header: [UInt8] = [1, 6, UInt8(requestID >> 8), UInt8(requestID & 0xff), UInt8(n >> 8), UInt8(n & 0xff), 0, 0]
+            try header.withUnsafeMutableBytes { h in
+                try writeAll([UnsafeRawBufferPointer(h), UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])])
+            }
+            offset += n
+        }
+    }
+
+    /// writev until every byte is out; EPIPE/ECONNRESET mean the client is gone.
+    private func writeAll(_ pieces: [UnsafeRawBufferPointer]) throws {
+        var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var index = 0
+        while index < vectors.count {
+            let n = vectors[index...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StreamError.clientGone
+            }
+            var left = n
+            while index < vectors.count && left >= vectors[index].iov_len {
+                left -= vectors[index].iov_len
+                index += 1
+            }
+            if left > 0 {
+                vectors[index].iov_base = vectors[index].iov_base.advanced(by: left)
+                vectors[index].iov_len -= left
+            }
         }
     }
 }

@@ -117,7 +117,8 @@ public final class WorkerPool: Sendable {
             remoteAddress: params.value("REMOTE_ADDR") ?? "",
             id: params.value("REQUEST_ID") ?? makeRequestID(),
             body: FastCGIInput(stream: raw.in, contentLength: contentLength))
-        let response = Response(sink: FastCGIOutput(stream: raw.out), omitsBody: request.method == "HEAD")
+        let response = Response(sink: FastCGIOutput(stream: raw.out, fd: raw.ipcFd, requestID: raw.requestId),
+                                omitsBody: request.method == "HEAD")
         handler(request, response)
     }
 }
