@@ -156,6 +156,16 @@ def test_sigterm_finishes_the_upload_in_flight(tmp_path):
         connection.endheaders()
         for part in body_parts[:10]:
             connection.send(part)
+        # SIGTERM only once liteio has accepted the request: connections still in the socket's
+        # backlog are left for the next instance (systemd keeps the socket), not drained.
+        metrics_context = ssl.create_default_context(cafile=str(stack.state / "certs" / "ca.pem"))
+        for _ in range(200):
+            with urllib.request.urlopen(stack.endpoint + "/-/metrics", context=metrics_context) as r:
+                if "liteio_requests_in_flight 1" in r.read().decode():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the upload never reached liteio")
         supervisor = stack.supervisor_pid
         os.kill(supervisor, signal.SIGTERM)
         time.sleep(0.3)
