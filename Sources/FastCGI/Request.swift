@@ -10,6 +10,10 @@ public final class Request {
     /// nginx's request id, so its logs and ours share one id.
     public let id: String
     public let body: any ByteStream
+    /// The path part of `requestURI`, still percent-encoded.
+    public let rawPath: Substring
+    /// The query part of `requestURI` (after `?`), still percent-encoded.
+    public let rawQuery: Substring
 
     public init(method: String, requestURI: String, headers: Headers, isTLS: Bool,
                 remoteAddress: String = "", id: String, body: any ByteStream) {
@@ -20,21 +24,14 @@ public final class Request {
         self.remoteAddress = remoteAddress
         self.id = id
         self.body = body
+        let parts = requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        rawPath = parts.first ?? ""
+        rawQuery = parts.count > 1 ? parts[1] : ""
     }
 
     /// Body bytes read so far (for logs and metrics).
     public var bodyBytesRead: UInt64 { (body as? FastCGIInput)?.bytesRead ?? 0 }
 
-    /// The path part of `requestURI`, still percent-encoded.
-    public var rawPath: Substring {
-        requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-    }
-
-    /// The query part of `requestURI` (after `?`), still percent-encoded.
-    public var rawQuery: Substring {
-        let parts = requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count > 1 ? parts[1] : ""
-    }
 }
 
 /// Request headers in arrival order, duplicates kept. Names are lower-case with `-`;
@@ -46,8 +43,13 @@ public struct Headers: Sendable {
         self.fields = fields.map { (Headers.normalize($0.name), $0.value) }
     }
 
+    /// Lower-case ASCII, `_` as `-` (bytes, not Characters: this runs for every header lookup).
     public static func normalize(_ name: String) -> String {
-        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+        let bytes = name.utf8
+        if !bytes.contains(where: { ($0 >= 65 && $0 <= 90) || $0 == 95 }) { return name }
+        return String(decoding: bytes.map { b in
+            b == 95 ? 45 : (b >= 65 && b <= 90 ? b + 32 : b)
+        }, as: UTF8.self)
     }
 
     public subscript(name: String) -> String? {

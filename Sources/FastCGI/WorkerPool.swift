@@ -131,9 +131,14 @@ struct FastCGIParams {
         var entries: [(String, String)] = []
         var p = envp
         while let entry = p?.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                entries.append((String(text[..<eq]), String(text[text.index(after: eq)...])))
+            // NAME=value; split on the first "=" byte.
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let all = UnsafeBufferPointer(start: bytes, count: length)
+                if let eq = all.firstIndex(of: UInt8(ascii: "=")) {
+                    entries.append((String(decoding: UnsafeBufferPointer(rebasing: all[..<eq]), as: UTF8.self),
+                                    String(decoding: UnsafeBufferPointer(rebasing: all[(eq + 1)...]), as: UTF8.self)))
+                }
             }
             p = p?.advanced(by: 1)
         }

@@ -2,11 +2,27 @@ import Foundation
 import Glibc
 import CSystem
 
-public struct BucketInfo: Codable, Equatable, Sendable {
+public struct BucketInfo: Equatable, Sendable {
     public var name: String
     public var owner: String
     /// Milliseconds since the epoch.
     public var created: Int64
+
+    /// The attribute's text: `v1`, owner, creation time, one per line. Read on every request,
+    /// so plain lines rather than JSON (whose decoder costs more than the rest of a small GET).
+    var attribute: [UInt8] { Array("v1\n\(owner)\n\(created)\n".utf8) }
+
+    init(name: String, owner: String, created: Int64) {
+        self.name = name
+        self.owner = owner
+        self.created = created
+    }
+
+    init?(name: String, attribute: [UInt8]) {
+        let lines = String(decoding: attribute, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 3, lines[0] == "v1", let created = Int64(lines[2]) else { return nil }
+        self.init(name: name, owner: String(lines[1]), created: created)
+    }
 }
 
 extension Store {
@@ -21,7 +37,7 @@ extension Store {
         let info = BucketInfo(name: name, owner: owner, created: Store.nowMillis())
         do {
             let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
-            try dir.setXattr(Store.bucketAttribute, Array(try! JSONEncoder().encode(info)))
+            try dir.setXattr(Store.bucketAttribute, info.attribute)
             let buckets = try open(bucketsPath)
             if liteio_rename_noreplace(tmp.fd, staging, buckets.fd, name) != 0 {
                 let code = errno
@@ -37,8 +53,7 @@ extension Store {
 
     public func bucket(_ name: String) throws -> BucketInfo {
         let dir = try bucketDirectory(name)
-        guard let raw = dir.getXattr(Store.bucketAttribute),
-              let info = try? JSONDecoder().decode(BucketInfo.self, from: Data(raw))
+        guard let raw = dir.getXattr(Store.bucketAttribute), let info = BucketInfo(name: name, attribute: raw)
         else { throw StorageError.system(EBADMSG, "bucket metadata") }
         return info
     }

@@ -74,6 +74,7 @@ enum MetadataCodec {
     static let attribute = "user.liteio.meta"
     /// Leaves room in ext4's ≈ 4 KiB per inode for the other attributes.
     static let inlineLimit = 3000
+    static let pointerPrefix = Array("{\"overflowLength\"".utf8)
 
     /// Writes metadata for a data file whose first `meta.size` bytes are the object.
     static func store(_ meta: ObjectMetadata, in file: FileDescriptor) throws {
@@ -89,15 +90,17 @@ enum MetadataCodec {
     /// Rewrites metadata that is and stays in the attribute.
     static func replaceInline(_ meta: ObjectMetadata, in file: FileDescriptor) throws {
         let json = encode(meta)
-        guard json.count <= inlineLimit, let current = file.getXattr(attribute),
-              (try? JSONDecoder().decode(MetadataPointer.self, from: Data(current))) == nil
+        guard json.count <= inlineLimit, let current = file.getXattr(attribute), !current.starts(with: pointerPrefix)
         else { throw StorageError.metadataTooLarge }
         try file.setXattr(attribute, json)
     }
 
     static func load(from file: FileDescriptor) throws -> ObjectMetadata {
         guard let raw = file.getXattr(attribute) else { throw StorageError.system(ENODATA, "read metadata") }
-        if let pointer = try? JSONDecoder().decode(MetadataPointer.self, from: Data(raw)) {
+        // A pointer is the only shape that starts with this key (keys are sorted), so the common,
+        // inline case is decoded once.
+        if raw.starts(with: MetadataCodec.pointerPrefix),
+           let pointer = try? JSONDecoder().decode(MetadataPointer.self, from: Data(raw)) {
             let size = try file.status().st_size
             var json = [UInt8](repeating: 0, count: pointer.overflowLength)
             let offset = UInt64(size) - UInt64(pointer.overflowLength)

@@ -214,8 +214,8 @@ def test_fsck_finds_and_repairs(tmp_path):
     run = lambda *args: subprocess.run([str(LITEIO), "--config", str(config), *args], capture_output=True, text=True)
     assert run("fsck").returncode == 0
     (data / "buckets" / "bkt").mkdir(parents=True)
-    subprocess.run(["setfattr", "-n", "user.liteio.bucket", "-v",
-                    json.dumps({"name": "bkt", "owner": "x", "created": 0}), str(data / "buckets" / "bkt")], check=True)
+    subprocess.run(["setfattr", "-n", "user.liteio.bucket", "-v", "v1\nx\n0\n", str(data / "buckets" / "bkt")],
+                   check=True)
     (data / "buckets" / "bkt" / "no-metadata").write_bytes(b"orphan")
     (data / "buckets" / "bkt" / "empty%").mkdir()
     stale = data / "system" / "tmp" / "tmp-stale"

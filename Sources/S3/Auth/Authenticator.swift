@@ -91,7 +91,7 @@ struct Authenticator {
         else { throw S3Error.signatureMismatch }
         let key = SigV4.signingKey(secret: user.secretKey, scope: scope)
         let expected = SigV4.signature(key: key, SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical))
-        guard constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) else { throw S3Error.signatureMismatch }
+        guard constantTimeEquals(expected, signature) else { throw S3Error.signatureMismatch }
         return Authentication(user: user, payload: payload, signingKey: key, scope: scope, amzDate: amzDate,
                               seedSignature: signature, signedHeaders: signedHeaders)
     }
@@ -119,7 +119,7 @@ struct Authenticator {
         else { throw S3Error.signatureMismatch }
         let key = SigV4.signingKey(secret: user.secretKey, scope: scope)
         let expected = SigV4.signature(key: key, SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical))
-        guard constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) else { throw S3Error.signatureMismatch }
+        guard constantTimeEquals(expected, signature) else { throw S3Error.signatureMismatch }
         return Authentication(user: user, payload: .unsigned, signingKey: key, scope: scope, amzDate: amzDate,
                               seedSignature: signature, signedHeaders: signedHeaders)
     }

@@ -90,7 +90,7 @@ final class AWSChunkedDecoder: ByteStream {
         let toSign = ["AWS4-HMAC-SHA256-PAYLOAD", signer.amzDate, signer.scope.text, signer.previous,
                       SigV4.emptySHA256, dataHash].joined(separator: "\n")
         let expected = SigV4.signature(key: signer.key, toSign)
-        guard constantTimeEquals(Array(expected.utf8), Array(chunkSignature.utf8)) else { throw S3Error.signatureMismatch }
+        guard constantTimeEquals(expected, chunkSignature) else { throw S3Error.signatureMismatch }
         signer.previous = expected
         self.signer = signer
         chunkDigest = nil
@@ -116,7 +116,7 @@ final class AWSChunkedDecoder: ByteStream {
             let toSign = ["AWS4-HMAC-SHA256-TRAILER", signer.amzDate, signer.scope.text, signer.previous,
                           Digest.sha256Hex(signed)].joined(separator: "\n")
             let expected = SigV4.signature(key: signer.key, toSign)
-            guard constantTimeEquals(Array(expected.utf8), Array(trailerSignature.utf8)) else {
+            guard constantTimeEquals(expected, trailerSignature) else {
                 throw S3Error.signatureMismatch
             }
         }

@@ -47,7 +47,7 @@ struct CustomerKey {
             throw S3Error.invalidArgument("The secret key was invalid for the specified algorithm: it must be base64 of exactly 32 bytes.")
         }
         let computed = Base64.encode(key.md5)
-        guard constantTimeEquals(Array(computed.utf8), Array(md5Text.utf8)) else {
+        guard constantTimeEquals(computed, md5Text) else {
             throw S3Error.invalidArgument("The calculated MD5 hash of the key did not match the hash that was provided.")
         }
         return CustomerKey(key: key, md5: computed)
@@ -65,7 +65,7 @@ struct CustomerKey {
         case (.some, nil):
             throw S3Error.invalidRequest("The encryption parameters are not applicable to this object.")
         case (let key?, let stored?):
-            guard constantTimeEquals(Array(key.md5.utf8), Array(stored.keyMD5.utf8)) else {
+            guard constantTimeEquals(key.md5, stored.keyMD5) else {
                 throw S3Error(403, "AccessDenied", "Access Denied: the SSE-C key does not match the object's key.")
             }
         }

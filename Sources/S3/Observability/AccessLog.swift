@@ -3,7 +3,7 @@ import Foundation
 /// One JSON line per request on stderr (journald keeps it). Holds no secrets: no keys,
 /// signatures or SSE-C material ever reach it.
 public final class AccessLog: Sendable {
-    struct Entry: Encodable {
+    struct Entry {
         let requestID: String
         let user: String
         let operation: String
@@ -21,16 +21,40 @@ public final class AccessLog: Sendable {
     public init(enabled: Bool = true) { self.enabled = enabled }
 
     func access(_ entry: Entry) {
-        guard enabled, let json = try? JSONEncoder().encode(entry) else { return }
-        write(json + [UInt8(ascii: "\n")])
+        guard enabled else { return }
+        // Built by hand: JSONEncoder costs more than serving a small GET.
+        var line = "{\"requestID\":\(quoted(entry.requestID)),\"user\":\(quoted(entry.user)),"
+        line += "\"operation\":\(quoted(entry.operation)),\"bucket\":\(quoted(entry.bucket)),\"key\":\(quoted(entry.key)),"
+        line += "\"status\":\(entry.status),"
+        if let error = entry.error { line += "\"error\":\(quoted(error))," }
+        line += "\"bytesIn\":\(entry.bytesIn),\"bytesOut\":\(entry.bytesOut),\"seconds\":\(entry.seconds)}\n"
+        write(Array(line.utf8))
     }
 
     func error(_ requestID: String, _ message: String) {
         write(Array("{\"level\":\"error\",\"requestID\":\"\(requestID)\",\"message\":\(quoted(message))}\n".utf8))
     }
 
+    /// A JSON string literal (keys may hold quotes, backslashes and control characters).
     private func quoted(_ text: String) -> String {
-        (try? String(decoding: JSONEncoder().encode(text), as: UTF8.self)) ?? "\"\""
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     private func write(_ bytes: some Collection<UInt8>) {

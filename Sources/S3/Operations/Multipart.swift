@@ -89,7 +89,7 @@ extension S3Service {
         case (.some, nil):
             throw S3Error.invalidRequest("The multipart upload was not initiated with SSE-C: parts cannot use a customer key.")
         case (let key?, let md5?):
-            guard constantTimeEquals(Array(key.md5.utf8), Array(md5.utf8)) else {
+            guard constantTimeEquals(key.md5, md5) else {
                 throw S3Error.invalidArgument("The customer key of this part differs from the key the multipart upload was initiated with.")
             }
             return key
