@@ -12,6 +12,16 @@ final class ListingTests: StoreTestCase {
         XCTAssertEqual(try store.list(bucket: "bucket", ListRequest()).objects.map(\.key), ["a", "a-b", "a/", "a/b", "a0", "b"])
     }
 
+    func testPrefixesOfLongAndEscapedPartsStillMatch() throws {
+        let long = String(repeating: "x", count: 300)
+        let keys = [long, long + "/child", "dir/" + long, "a%b", ".hidden", ".", "..", "plain"]
+        for key in keys { try put(key) }
+        for prefix in [String(long.prefix(100)), String(long.prefix(250)), "dir/" + String(long.prefix(150)), "a%", ".", ".h", "pl"] {
+            let got = try store.list(bucket: "bucket", ListRequest(prefix: prefix)).objects.map(\.key)
+            XCTAssertEqual(got, sorted(keys.filter { $0.hasPrefix(prefix) }), prefix)
+        }
+    }
+
     func testRandomKeysMatchModel() throws {
         var generator = SystemRandomNumberGenerator()
         let alphabet: [String] = ["a", "b", "/", "-", ".", "..", "é", "%", " ", "z", "0", "😀", String(repeating: "L", count: 130)]
