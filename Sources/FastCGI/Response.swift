@@ -67,10 +67,3 @@ public final class Response {
         }
     }
 }
-
-/// Collects a response in memory (tests, small internal uses).
-public final class BufferSink: OutputSink {
-    public private(set) var bytes: [UInt8] = []
-    public init() {}
-    public func write(_ data: UnsafeRawBufferPointer) throws { bytes += data }
-}

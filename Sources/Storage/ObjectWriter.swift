@@ -14,7 +14,6 @@ public final class ObjectWriter: DataWriter {
     private let bucket: FileDescriptor
     public let key: String
     private let file: FileDescriptor
-    public private(set) var bytesWritten: UInt64 = 0
 
     init(store: Store, bucket: FileDescriptor, key: String) throws {
         self.store = store
@@ -28,13 +27,11 @@ public final class ObjectWriter: DataWriter {
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         try file.writeAll(bytes)
-        bytesWritten += UInt64(bytes.count)
     }
 
     /// Appends `length` bytes of another file inside the kernel (no copy through user space).
     public func append(from source: FileDescriptor, length: UInt64) throws {
         guard liteio_copy_range(source.fd, 0, file.fd, length) == 0 else { throw StorageError.system(errno, "copy part") }
-        bytesWritten += length
     }
 
     /// Makes the object durable and visible; `metadata.size` must be the plaintext size.

@@ -77,12 +77,7 @@ final class CryptoTests: XCTestCase {
         XCTAssertFalse(constantTimeEquals([1, 2, 3], [1, 2]))
     }
 
-    private func hex(_ text: String) -> [UInt8] {
-        var out = [UInt8]()
-        var it = text.makeIterator()
-        while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16)!) }
-        return out
-    }
+    private func hex(_ text: String) -> [UInt8] { [UInt8](hex: text)! }
 }
 
 final class CRCTests: XCTestCase {
