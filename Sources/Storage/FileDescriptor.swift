@@ -74,18 +74,22 @@ public final class FileDescriptor {
         guard rc == 0 else { throw StorageError.system(errno, "setxattr \(name)") }
     }
 
-    /// The names in a directory (without `.` and `..`), in no particular order.
-    public func entryNames() throws -> [String] {
+    /// The names in a directory (without `.` and `..`), in no particular order; with `prefix`,
+    /// only those starting with it, compared on the raw bytes before any String is made.
+    public func entryNames(prefix: [UInt8]? = nil) throws -> [String] {
         let copy = dup(fd)
         guard copy >= 0, let stream = fdopendir(copy) else { throw StorageError.system(errno, "opendir") }
         defer { closedir(stream) }
         rewinddir(stream)  // the duplicate shares its offset with earlier readers
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[..<(raw.firstIndex(of: 0) ?? raw.count)])
+                if let prefix, !bytes.starts(with: prefix) { return nil }
+                if bytes.count <= 2 && bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return nil }
+                return String(decoding: bytes, as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if let name { names.append(name) }
         }
         return names
     }

@@ -139,9 +139,7 @@ private struct ListWalker {
     /// The directory's entries in key order, leaving out early those that cannot match the prefix.
     private func entries(of dir: FileDescriptor, path: [UInt8]) throws -> [Entry] {
         var out: [Entry] = []
-        let required = requiredNamePrefix(path)
-        for name in try dir.entryNames() {
-            if let required, !name.utf8.starts(with: required) { continue }
+        for name in try dir.entryNames(prefix: requiredNamePrefix(path)) {
             let part: String
             let isDirectory: Bool
             if let decoded = KeyMapping.decode(name) {
