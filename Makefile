@@ -51,8 +51,9 @@ check-deploy: build
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
 
+# Docker engine if one runs; else (as root) debootstrap base + podman build + buildah run, no pulls.
 docker-test: venv
-	scripts/docker-test.sh
+	PYTEST_ARGS="$(PYTEST_ARGS)" scripts/docker-test.sh
 
 clean:
 	@# Stop a dev stack left running, or its files stay busy.
