@@ -53,6 +53,8 @@ bench: build
 
 # Docker engine if one runs; else (as root) debootstrap base + podman build + buildah run, no pulls.
 docker-test: venv
+	@# Without a Docker engine: podman + buildah + debootstrap (no-op when present or Docker works).
+	command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || scripts/install-deps.sh docker
 	PYTEST_ARGS="$(PYTEST_ARGS)" scripts/docker-test.sh
 
 clean:

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-deps.sh [all|build|runtime|test]     (default: all)
+# Usage: scripts/install-deps.sh [all|build|runtime|test|docker]     (default: all)
 # Installs the Debian packages liteio needs, and only those that are missing, so it is cheap to run
 # before every build or test (no apt-get update when nothing is missing).
 #   build    C libraries + tools to compile liteio (Swift itself must already be installed)
 #   runtime  what `scripts/stack.sh` needs to run liteio behind nginx (used by the Docker image too)
 #   test     Python venv support for the end-to-end tests, systemd-analyze
+#   docker   podman, buildah and debootstrap for `make docker-test` without a Docker engine
 set -euo pipefail
 
 mode=${1:-all}
@@ -13,13 +14,15 @@ runtime_pkgs=(nginx libfcgi0ldbl libssl3 libxml2 libstdc++6 openssl curl ca-cert
 build_pkgs=(libfcgi-dev libssl-dev pkg-config make)
 # systemd: systemd-analyze checks the units (make check-deploy); no init system is started.
 test_pkgs=(python3 python3-venv systemd)
+docker_pkgs=(podman buildah debootstrap)
 
 case $mode in
     runtime) want=("${runtime_pkgs[@]}") ;;
     build)   want=("${build_pkgs[@]}" "${runtime_pkgs[@]}") ;;
     test)    want=("${test_pkgs[@]}" "${runtime_pkgs[@]}") ;;
+    docker)  want=("${docker_pkgs[@]}") ;;
     all)     want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
-    *) echo "usage: $0 [all|build|runtime|test]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|build|runtime|test|docker]" >&2; exit 2 ;;
 esac
 
 installed() {
