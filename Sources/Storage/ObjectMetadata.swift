@@ -1,11 +1,11 @@
 import Foundation
 
-/// Everything S3 knows about an object besides its bytes, stored as JSON in the data file's
+/// Everything S3 knows about an object besides its bytes, stored as JSON (MetadataJSON.swift) in the data file's
 /// `user.liteio.meta` attribute (schema version `v`). When the JSON outgrows what one inode's
 /// attributes can hold on ext4 (≈ 4 KiB in all), it is appended to the data file after the
 /// object's bytes and the attribute only points at it, so it is published atomically with
 /// the data either way.
-public struct ObjectMetadata: Codable, Equatable, Sendable {
+public struct ObjectMetadata: Equatable, Sendable {
     public static let schemaVersion = 1
 
     public var v = ObjectMetadata.schemaVersion
@@ -36,7 +36,7 @@ public struct ObjectMetadata: Codable, Equatable, Sendable {
 }
 
 /// What SSE-C keeps: the key's MD5 to recognise it and the random IV. Never the key.
-public struct SSECInfo: Codable, Equatable, Sendable {
+public struct SSECInfo: Equatable, Sendable {
     public var algorithm = "AES256"
     /// base64 MD5 of the customer key.
     public var keyMD5: String
@@ -49,7 +49,7 @@ public struct SSECInfo: Codable, Equatable, Sendable {
     }
 }
 
-public struct PartInfo: Codable, Equatable, Sendable {
+public struct PartInfo: Equatable, Sendable {
     public var number: Int
     public var size: UInt64
     public var etag: String
@@ -64,12 +64,6 @@ public struct PartInfo: Codable, Equatable, Sendable {
     }
 }
 
-/// The attribute's shape when the metadata lives after the data.
-struct MetadataPointer: Codable {
-    var v = ObjectMetadata.schemaVersion
-    var overflowLength: Int
-}
-
 enum MetadataCodec {
     static let attribute = "user.liteio.meta"
     /// Leaves room in ext4's ≈ 4 KiB per inode for the other attributes.
@@ -78,18 +72,18 @@ enum MetadataCodec {
 
     /// Writes metadata for a data file whose first `meta.size` bytes are the object.
     static func store(_ meta: ObjectMetadata, in file: FileDescriptor) throws {
-        let json = encode(meta)
+        let json = meta.json
         if json.count <= inlineLimit {
             try file.setXattr(attribute, json)
         } else {
             try json.withUnsafeBytes { (b) throws in try file.writeAll(b) }
-            try file.setXattr(attribute, encode(MetadataPointer(overflowLength: json.count)))
+            try file.setXattr(attribute, Array("{\"overflowLength\":\(json.count),\"v\":\(ObjectMetadata.schemaVersion)}".utf8))
         }
     }
 
     /// Rewrites metadata that is and stays in the attribute.
     static func replaceInline(_ meta: ObjectMetadata, in file: FileDescriptor) throws {
-        let json = encode(meta)
+        let json = meta.json
         guard json.count <= inlineLimit, let current = file.getXattr(attribute), !current.starts(with: pointerPrefix)
         else { throw StorageError.metadataTooLarge }
         try file.setXattr(attribute, json)
@@ -100,24 +94,19 @@ enum MetadataCodec {
         // A pointer is the only shape that starts with this key (keys are sorted), so the common,
         // inline case is decoded once.
         if raw.starts(with: MetadataCodec.pointerPrefix),
-           let pointer = try? JSONDecoder().decode(MetadataPointer.self, from: Data(raw)) {
+           let length = JSONReader.parse(raw)?["overflowLength"]?.int64.map(Int.init) {
             let size = try file.status().st_size
-            var json = [UInt8](repeating: 0, count: pointer.overflowLength)
-            let offset = UInt64(size) - UInt64(pointer.overflowLength)
+            guard length >= 0, length <= Int(size) else { throw StorageError.system(EBADMSG, "decode metadata") }
+            var json = [UInt8](repeating: 0, count: length)
+            let offset = UInt64(size) - UInt64(length)
             _ = try json.withUnsafeMutableBytes { (b) throws in try file.read(into: b, at: offset) }
             return try decode(json)
         }
         return try decode(raw)
     }
 
-    private static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Array(try! encoder.encode(value))
-    }
-
     private static func decode(_ raw: [UInt8]) throws -> ObjectMetadata {
-        do { return try JSONDecoder().decode(ObjectMetadata.self, from: Data(raw)) }
-        catch { throw StorageError.system(EBADMSG, "decode metadata") }
+        guard let meta = ObjectMetadata(json: raw) else { throw StorageError.system(EBADMSG, "decode metadata") }
+        return meta
     }
 }
