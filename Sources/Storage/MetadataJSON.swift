@@ -157,10 +157,9 @@ struct JSONReader {
 }
 
 /// Writes JSON text; keys are written in the order given (callers sort them).
-struct JSONWriter {
-    private(set) var text = ""
-
-    static func quote(_ s: String) -> String {
+public enum JSONWriter {
+    /// A JSON string literal (also used for the access log's lines).
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

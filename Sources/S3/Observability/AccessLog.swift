@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// One JSON line per request on stderr (journald keeps it). Holds no secrets: no keys,
 /// signatures or SSE-C material ever reach it.
@@ -35,27 +36,7 @@ public final class AccessLog: Sendable {
         write(Array("{\"level\":\"error\",\"requestID\":\"\(requestID)\",\"message\":\(quoted(message))}\n".utf8))
     }
 
-    /// A JSON string literal (keys may hold quotes, backslashes and control characters).
-    private func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    private func quoted(_ text: String) -> String { JSONWriter.quote(text) }
 
     private func write(_ bytes: some Collection<UInt8>) {
         // One write(2) per line keeps lines from several threads whole.
