@@ -31,23 +31,9 @@ extension Store {
     /// Creates a bucket atomically: prepared with its attributes under tmp, then renamed into
     /// place without replacing, so no one ever sees a bucket without an owner.
     public func createBucket(_ name: String, owner: String) throws {
-        let tmp = try open(tmpPath)
-        let staging = Store.temporaryName()
-        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir bucket") }
         let info = BucketInfo(name: name, owner: owner, created: Store.nowMillis())
-        do {
-            let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
-            try dir.setXattr(Store.bucketAttribute, info.attribute)
-            let buckets = try open(bucketsPath)
-            if liteio_rename_noreplace(tmp.fd, staging, buckets.fd, name) != 0 {
-                let code = errno
-                guard code == EEXIST || code == ENOTEMPTY else { throw StorageError.system(code, "create bucket") }
-                throw StorageError.bucketExists(ownedBy: (try? bucket(name).owner) ?? "")
-            }
-            if durable { try buckets.sync() }
-        } catch {
-            unlinkat(tmp.fd, staging, AT_REMOVEDIR)
-            throw error
+        guard try publishDirectory(name, in: open(bucketsPath), attribute: Store.bucketAttribute, value: info.attribute) else {
+            throw StorageError.bucketExists(ownedBy: (try? bucket(name).owner) ?? "")
         }
     }
 

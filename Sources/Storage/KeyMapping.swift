@@ -77,7 +77,7 @@ public enum KeyMapping {
     public static func decode(_ name: String) -> (part: String, isDirectory: Bool)? {
         if name.isEmpty || name.contains(hashMarker) { return nil }
         if name == "%" { return ("", false) }
-        let isDirectory = name.hasSuffix("%")
+        let isDirectory = isDirectory(name)
         let body = isDirectory ? String(name.dropLast()) : name
         if body == "%" { return ("", true) }
         guard let part = percentDecode(body) else { return nil }
@@ -85,6 +85,9 @@ public enum KeyMapping {
     }
 
     public static func isHashed(_ name: String) -> Bool { name.contains(hashMarker) }
+
+    /// True for a directory's on-disk name (`…%`; `%` alone is the file of the empty part).
+    public static func isDirectory(_ name: String) -> Bool { name.hasSuffix("%") && name != "%" }
 
     private static func percentDecode(_ text: String) -> String? {
         guard text.contains("%") else { return text }

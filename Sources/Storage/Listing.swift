@@ -145,7 +145,7 @@ private struct ListWalker {
             if let decoded = KeyMapping.decode(name) {
                 (part, isDirectory) = decoded
             } else if KeyMapping.isHashed(name), let full = Self.longName(name, in: dir) {
-                (part, isDirectory) = (full, name.hasSuffix("%"))
+                (part, isDirectory) = (full, KeyMapping.isDirectory(name))
             } else {
                 continue  // not produced by the mapping
             }
@@ -171,7 +171,7 @@ private struct ListWalker {
 
     private static func longName(_ name: String, in dir: FileDescriptor) -> String? {
         guard let entry = try? FileDescriptor.open(beneath: dir, name, flags: O_RDONLY) else { return nil }
-        if name.hasSuffix("%") {
+        if KeyMapping.isDirectory(name) {
             return entry.getXattr(KeyMapping.longNameAttribute).map { String(decoding: $0, as: UTF8.self) }
         }
         return (try? MetadataCodec.load(from: entry))?.name
@@ -181,7 +181,7 @@ private struct ListWalker {
     /// object briefly, or after a crash).
     static func holdsObject(_ dir: FileDescriptor) throws -> Bool {
         for name in try dir.entryNames() {
-            if name.hasSuffix("%") && name != "%" {
+            if KeyMapping.isDirectory(name) {
                 if let child = try? FileDescriptor.open(beneath: dir, name, flags: O_RDONLY | O_DIRECTORY),
                    try holdsObject(child) { return true }
             } else {

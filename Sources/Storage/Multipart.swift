@@ -63,14 +63,10 @@ extension Store {
         for path in [uploadsPath, bucketUploads] where mkdir(path, 0o750) != 0 && errno != EEXIST {
             throw StorageError.system(errno, "mkdir uploads")
         }
-        let tmp = try open(tmpPath)
-        let staging = Store.temporaryName()
-        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir upload") }
-        let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
-        try dir.setXattr(Store.uploadAttribute, Array(try JSONEncoder().encode(info)))
-        let parent = try open(bucketUploads)
-        guard renameat(tmp.fd, staging, parent.fd, info.id) == 0 else { throw StorageError.system(errno, "create upload") }
-        if durable { try parent.sync() }
+        guard try publishDirectory(info.id, in: open(bucketUploads), attribute: Store.uploadAttribute,
+                                   value: Array(JSONEncoder().encode(info))) else {
+            throw StorageError.system(EEXIST, "create upload")  // 128 random bits collided
+        }
         return info.id
     }
 

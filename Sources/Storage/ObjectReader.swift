@@ -21,14 +21,19 @@ public final class ObjectReader {
 
 extension Store {
     public func openObject(bucket name: String, key: String) throws -> ObjectReader {
+        try ObjectReader(file: objectFile(bucket: name, key: key, flags: O_RDONLY))
+    }
+
+    /// The regular file holding `key`; every way of not finding one is NoSuchKey.
+    func objectFile(bucket name: String, key: String, flags: Int32) throws -> FileDescriptor {
         try KeyMapping.validate(key)
         let bucket = try bucketDirectory(name)
         let (directories, entry) = KeyMapping.entries(for: key)
         let path = (directories.map(\.name) + [entry.name]).joined(separator: "/")
         do {
-            let file = try FileDescriptor.open(beneath: bucket, path, flags: O_RDONLY)
+            let file = try FileDescriptor.open(beneath: bucket, path, flags: flags)
             guard try file.status().st_mode & S_IFMT == S_IFREG else { throw StorageError.noSuchKey }
-            return try ObjectReader(file: file)
+            return file
         } catch {
             // ELOOP/EXDEV: a planted symlink or an escape attempt; to S3 it is simply absent.
             if case StorageError.system(let code, _) = error, [ENOENT, ENOTDIR, ELOOP, EXDEV, EISDIR].contains(code) {
@@ -68,11 +73,7 @@ extension Store {
     /// atomically; metadata that lives after the data (too large for an attribute) cannot be
     /// rewritten without rewriting the object, so that case is refused.
     public func updateMetadata(bucket name: String, key: String, _ change: (inout ObjectMetadata) -> Void) throws {
-        try KeyMapping.validate(key)
-        let bucket = try bucketDirectory(name)
-        let (directories, entry) = KeyMapping.entries(for: key)
-        let path = (directories.map(\.name) + [entry.name]).joined(separator: "/")
-        guard let file = try? FileDescriptor.open(beneath: bucket, path, flags: O_RDWR) else { throw StorageError.noSuchKey }
+        let file = try objectFile(bucket: name, key: key, flags: O_RDWR)
         var meta = try MetadataCodec.load(from: file)
         change(&meta)
         try MetadataCodec.replaceInline(meta, in: file)

@@ -108,17 +108,9 @@ extension Store {
             if durable { try parent.sync() }
             return
         }
-        // A shortened name needs its full part in an attribute before anyone can see it.
-        let tmp = try open(tmpPath)
-        let staging = Store.temporaryName()
-        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir") }
-        defer { unlinkat(tmp.fd, staging, AT_REMOVEDIR) }
-        let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
-        try dir.setXattr(KeyMapping.longNameAttribute, Array(entry.part.utf8))
-        if liteio_rename_noreplace(tmp.fd, staging, parent.fd, entry.name) != 0 && errno != EEXIST && errno != ENOTEMPTY {
-            throw StorageError.system(errno, "mkdir")
-        }
-        if durable { try parent.sync() }
+        // A shortened name needs its full part in an attribute before anyone can see it;
+        // a concurrent PUT that made it first is just as good.
+        _ = try publishDirectory(entry.name, in: parent, attribute: KeyMapping.longNameAttribute, value: Array(entry.part.utf8))
     }
 
     /// True when the bucket directory was removed (its link count drops to zero).

@@ -63,6 +63,23 @@ public final class Store: Sendable {
         return stat(tmpPath, &st) == 0 && access(tmpPath, W_OK) == 0
     }
 
+    /// Makes directory `name` in `parent` appear with its attribute already set: prepared under
+    /// tmp, then renamed into place without replacing. Returns false when `name` exists already.
+    func publishDirectory(_ name: String, in parent: FileDescriptor, attribute: String, value: [UInt8]) throws -> Bool {
+        let tmp = try open(tmpPath)
+        let staging = Store.temporaryName()
+        guard mkdirat(tmp.fd, staging, 0o750) == 0 else { throw StorageError.system(errno, "mkdir \(name)") }
+        defer { unlinkat(tmp.fd, staging, AT_REMOVEDIR) }  // gone already once renamed
+        let dir = try FileDescriptor.open(beneath: tmp, staging, flags: O_RDONLY | O_DIRECTORY)
+        try dir.setXattr(attribute, value)
+        if liteio_rename_noreplace(tmp.fd, staging, parent.fd, name) != 0 {
+            guard errno == EEXIST || errno == ENOTEMPTY else { throw StorageError.system(errno, "publish \(name)") }
+            return false
+        }
+        if durable { try parent.sync() }
+        return true
+    }
+
     static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func temporaryName() -> String { "tmp-" + Random.hex(12) }

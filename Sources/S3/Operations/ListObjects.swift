@@ -6,13 +6,7 @@ extension S3Service {
     func listObjects(_ request: S3Request, _ bucket: String, v2: Bool) throws -> Reply {
         try requireOwner(request, bucket)
         let q = request.query
-        let maxKeys: Int
-        if let text = q["max-keys"] {
-            guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("Provided max-keys not an integer or within integer range") }
-            maxKeys = min(n, 1000)
-        } else {
-            maxKeys = 1000
-        }
+        let maxKeys = try boundedInteger(q["max-keys"], name: "max-keys", default: 1000)
         let urlEncoded: Bool
         switch q["encoding-type"] {
         case nil: urlEncoded = false
