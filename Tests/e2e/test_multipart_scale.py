@@ -43,6 +43,8 @@ def test_ten_thousand_parts(small_parts_stack):
         etags = dict(pool.map(upload, numbers))
     listed = s3.list_parts(Bucket="mpb", Key="tenk", UploadId=uid, MaxParts=1000)
     assert listed["IsTruncated"] and len(listed["Parts"]) == 1000 and listed["Parts"][0]["PartNumber"] == 1
+    late = s3.list_parts(Bucket="mpb", Key="tenk", UploadId=uid, PartNumberMarker=5000, MaxParts=3)
+    assert [p["PartNumber"] for p in late["Parts"]] == [5001, 5002, 5003]
     s3.complete_multipart_upload(Bucket="mpb", Key="tenk", UploadId=uid, MultipartUpload={
         "Parts": [{"PartNumber": n, "ETag": etags[n]} for n in range(1, 10_001)]})
     expected = b"".join(part_body(n) for n in range(1, 10_001))

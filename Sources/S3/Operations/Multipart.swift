@@ -181,7 +181,7 @@ extension S3Service {
         let info = try store.upload(bucket: bucket, id: id)
         guard info.key == key else { throw StorageError.noSuchUpload }
         let maxParts = try boundedInteger(request.query["max-parts"], name: "max-parts", default: 1000)
-        let marker = try boundedInteger(request.query["part-number-marker"], name: "part-number-marker", default: 0)
+        let marker = try boundedInteger(request.query["part-number-marker"], name: "part-number-marker", default: 0, limit: 10_000)
         let remaining = try store.parts(bucket: bucket, id: id).filter { $0.number > marker }
         let page = remaining.prefix(maxParts)
         let owner = request.user!
@@ -286,10 +286,11 @@ extension S3Service {
         return number
     }
 
-    func boundedInteger(_ text: String?, name: String, default value: Int) throws(S3Error) -> Int {
+    /// A non-negative integer query parameter, capped at `limit` (S3 pages hold at most 1,000).
+    func boundedInteger(_ text: String?, name: String, default value: Int, limit: Int = 1000) throws(S3Error) -> Int {
         guard let text else { return value }
         guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("Provided \(name) not an integer or within integer range") }
-        return min(n, 1000)
+        return min(n, limit)
     }
 
     /// `x-amz-copy-source-range: bytes=first-last`, both required and inside the source.
